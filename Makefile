@@ -1,0 +1,38 @@
+# Entry points: `make run` (main job on the bundled model and platform) and `make test`.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+DEFAULT_MODEL ?= tests/data/inception_v3.onnx
+DEFAULT_PLATFORM ?= paper-node
+
+.PHONY: all deps configure build run test sanitize bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/diviml compare $(DEFAULT_MODEL) --platform $(DEFAULT_PLATFORM)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+sanitize: deps
+	cmake -S . -B build-asan -DDIVIML_SANITIZE=ON -DDIVIML_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/diviml_bench
+
+clean:
+	rm -rf $(BUILD) build-asan

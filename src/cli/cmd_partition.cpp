@@ -1,0 +1,51 @@
+// `diviml partition MODEL.onnx --schedule schedule.json -o DIR`: per-device ONNX sub-models and
+// plan.json (report/partition.h, docs/onnx.md).
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "report/partition.h"
+
+namespace diviml::cli {
+
+namespace {
+struct PartitionArgs {
+  ModelArgs model;
+  std::string schedule;
+  std::string out_dir;
+};
+}  // namespace
+
+void add_partition_command(CLI::App& app) {
+  auto args = std::make_shared<PartitionArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "partition", "split an ONNX model along a schedule: one ONNX sub-model per device plus plan.json");
+  args->model.add(cmd, /*with_platform=*/false);
+  cmd->add_option("-s,--schedule", args->schedule, "schedule JSON written by `diviml schedule -o`")->required();
+  cmd->add_option("-o,--output", args->out_dir, "output directory (created if needed)")->required();
+  cmd->footer(
+      "Without --granularity the schedule's op names decide (fused, else op). Sub-models keep the source's\n"
+      "external-data references: put the weight file next to them (plan.json names it) to run them.");
+  cmd->callback([args, cmd] {
+    const std::string& model = args->model.graph;
+    if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
+      throw InputError(fmt::format("{}: partition needs an .onnx model", model));
+    std::vector<std::string> warnings;
+    LoadOptions lo = args->model.load_options(&warnings);
+    PartitionOptions po;
+    if (cmd->count("--granularity") > 0) po.granularity = lo.granularity;
+    po.input_shapes = lo.input_shapes;
+    po.warnings = &warnings;
+    const auto sched = parse_schedule_placements(read_file_text(args->schedule), args->schedule);
+    const auto res = partition_onnx(args->model.graph, sched, args->schedule, args->out_dir, po);
+    print_warnings(warnings);
+    for (size_t i = 0; i < res.devices.size(); ++i)
+      fmt::print("{}: {} ({} nodes)\n", res.devices[i], res.model_files[i],
+                 res.plan["devices"][i]["nodes"].get<size_t>());
+    fmt::print("plan: {} ({} cross-device tensors)\n", res.plan_file, res.plan["transfers"].size());
+  });
+}
+
+}  // namespace diviml::cli

@@ -1,0 +1,71 @@
+// diviml schedule GRAPH --platform P --method M: one schedule, validated by the simulator.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/throughput_cli.h"
+#include "report/gantt.h"
+#include "report/latency_report.h"
+
+namespace diviml::cli {
+
+namespace {
+struct ScheduleArgs {
+  ModelArgs model;
+  SolveArgs solve;
+  std::string method = "heft";
+  std::string objective = "latency";
+  std::string out, gantt, trace, dot;
+  double bound_milp_s = 0;
+  ThroughputCliArgs throughput;
+};
+
+void run_schedule(const ScheduleArgs& a) {
+  if (a.objective == "throughput") {
+    install_interrupt_handler();
+    run_throughput_schedule(a.model, a.solve, a.throughput, a.method, a.out);
+    return;
+  }
+  auto pb = a.model.load_problem();
+  install_interrupt_handler();
+  Schedule s = solve_latency(*pb, a.method, a.solve.options());
+  BoundOptions bo;
+  bo.milp_time_limit_s = a.bound_milp_s;
+  const LatencyBounds bounds = latency_lower_bounds(*pb, bo);
+  const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
+  for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
+  fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {:.1f}%, solved in {}\n",
+             pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),
+             format_seconds(e.lower_bound), 100 * e.gap, format_seconds(s.solve_seconds));
+  for (int k = 0; k < pb->num_devices(); ++k)
+    fmt::print("  {:<14} {:>5} ops  busy {:>12}  memory {:>10}\n", pb->platform().devices[k].name,
+               s.order[k].size(), format_seconds(e.sim.device_busy[k]),
+               format_bytes(e.sim.memory[k].weight_bytes + e.sim.memory[k].peak_activation_bytes));
+  if (!a.out.empty()) write_text_file(a.out, latency_schedule_json(*pb, s, e, bounds).dump(1) + "\n");
+  if (!a.gantt.empty()) write_text_file(a.gantt, gantt_html(*pb, s, e.sim));
+  if (!a.trace.empty()) write_text_file(a.trace, chrome_trace_json(*pb, s, e.sim));
+  if (!a.dot.empty()) write_text_file(a.dot, schedule_dot(*pb, s));
+}
+}  // namespace
+
+void add_schedule_command(CLI::App& app) {
+  auto a = std::make_shared<ScheduleArgs>();
+  CLI::App* cmd = app.add_subcommand("schedule", "place and order every op of a model on a platform");
+  a->model.add(cmd);
+  a->solve.add(cmd);
+  std::string methods;
+  for (const auto& m : latency_methods()) methods += (methods.empty() ? "" : ", ") + m.name;
+  cmd->add_option("-m,--method", a->method, "method: " + methods + ", device:NAME")->capture_default_str();
+  cmd->add_option("--objective", a->objective, "latency (one inference) or throughput (a stream)")
+      ->check(CLI::IsMember({"latency", "throughput"}))->capture_default_str();
+  cmd->add_option("-o,--out", a->out, "write the schedule JSON here");
+  cmd->add_option("--gantt", a->gantt, "write a Gantt chart (self-contained HTML)");
+  cmd->add_option("--trace", a->trace, "write a Chrome/Perfetto trace JSON");
+  cmd->add_option("--dot", a->dot, "write the placement as Graphviz DOT");
+  cmd->add_option("--bound-milp-time", a->bound_milp_s, "seconds per module for MILP lower bounds (0: skip)")
+      ->check(CLI::Range(0.0, 1e6));
+  add_throughput_options(cmd, a->throughput);
+  cmd->callback([a] { run_schedule(*a); });
+}
+
+}  // namespace diviml::cli

@@ -1,0 +1,61 @@
+// Options shared by the subcommands: the model, the platform, the solver budget.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "frontend/load_graph.h"
+#include "problem/problem.h"
+#include "solvers/solver.h"
+
+namespace diviml::cli {
+
+/// GRAPH --platform --granularity --input-shape --profile.
+struct ModelArgs {
+  std::string graph;
+  std::string platform = "paper-node";
+  std::string granularity = "fused";
+  std::vector<std::string> input_shapes;
+  std::string profile;
+  std::vector<std::string> memory_overrides;  ///< device=SIZE
+
+  /// Adds the positional GRAPH and, when with_platform, the platform options.
+  void add(CLI::App* cmd, bool with_platform = true);
+  LoadOptions load_options(std::vector<std::string>* warnings) const;
+  /// Loads the graph (warnings printed to stderr).
+  std::shared_ptr<Graph> load_graph() const;
+  /// Loads graph + platform (+ profile) and builds the Problem.
+  std::shared_ptr<Problem> load_problem() const;
+};
+
+/// --time-limit --threads --seed --max-part-pairs --max-part-ops --quiet.
+struct SolveArgs {
+  double time_limit_s = 60;
+  int threads = 1;
+  uint64_t seed = 1;
+  long max_part_pairs = 70;
+  int max_part_ops = 0;
+  bool quiet = false;
+
+  void add(CLI::App* cmd);
+  /// Options with a progress printer on stderr (unless quiet) and the Ctrl-C flag.
+  SolveOptions options() const;
+};
+
+/// Set by SIGINT once install_interrupt_handler() ran: solvers stop and return their best.
+std::atomic<bool>& interrupt_flag();
+void install_interrupt_handler();
+
+void print_warnings(const std::vector<std::string>& warnings);
+/// Parses "1x3x224x224".
+std::vector<int64_t> parse_dims(const std::string& s, const std::string& what);
+/// Parses sizes like "8GiB", "500MB", "1e9".
+double parse_bytes(const std::string& s, const std::string& what);
+/// Writes a text file; throws InputError naming the path if it cannot.
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace diviml::cli

@@ -1,0 +1,36 @@
+// Scores a latency schedule with the simulator, attaches the lower bound and gap, and writes
+// the schedule JSON (docs/formats.md).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "schedule/simulator.h"
+#include "solvers/bounds/bounds.h"
+
+namespace diviml {
+
+struct LatencyEvaluation {
+  LatencyResult sim;               ///< without contention (the model every solver optimises)
+  double makespan = 0;             ///< sim.makespan
+  double makespan_contention = 0;  ///< same schedule with link contention
+  double lower_bound = 0;          ///< max(bounds.best, the solver's proven bound)
+  double gap = 0;                  ///< (makespan - lower_bound) / lower_bound
+};
+
+/// Simulates, checks the solver's claims (start times consistent with the execution model,
+/// claimed makespan equal to the simulator's to 1e-9 relative), and computes the gap.
+/// A failed check is a solver bug: throws std::logic_error.
+LatencyEvaluation evaluate_latency(const Problem& pb, const Schedule& s, const LatencyBounds& bounds);
+
+/// The schedule JSON: method, objective, status, makespan_s, lower_bound_s, gap, ops, transfers,
+/// devices with utilisation and memory, graph and platform names, version.
+nlohmann::json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEvaluation& e,
+                                     const LatencyBounds& bounds);
+
+/// Human-friendly seconds ("1.234 ms").
+std::string format_seconds(double s);
+std::string format_bytes(double b);
+
+}  // namespace diviml

@@ -1,0 +1,435 @@
+// Throughput analysis, pipelined simulation and bound (see throughput.h, docs/throughput.md).
+#include "schedule/throughput.h"
+
+#include <ClpSimplex.hpp>
+#include <CoinPackedMatrix.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "solvers/throughput/throughput_model.h"
+
+namespace diviml {
+
+ThroughputInstance ThroughputInstance::from_problem(const Problem& pb) {
+  const Graph& g = pb.graph();
+  ThroughputInstance in;
+  in.n = pb.num_ops();
+  in.K = pb.num_devices();
+  in.io = pb.io_device();
+  const int K = in.K;
+  in.p.resize(static_cast<size_t>(in.n) * K);
+  for (int v = 0; v < in.n; ++v)
+    for (int k = 0; k < K; ++k) in.p[static_cast<size_t>(v) * K + k] = pb.exec(v, k);
+  in.weight.resize(in.n);
+  for (int v = 0; v < in.n; ++v) in.weight[v] = pb.weight_bytes(v);
+  in.capacity.resize(K);
+  for (int k = 0; k < K; ++k) in.capacity[k] = pb.memory_capacity(k);
+  in.in_tensors.assign(in.n, {});
+  in.out_tensors.assign(in.n, {});
+  for (TensorId t = 0; t < g.num_tensors(); ++t) {
+    const Tensor& ts = g.tensors[t];
+    ThroughputInstance::Ten x;
+    x.producer = ts.producer;
+    for (OpId c : ts.consumers)
+      if (c != ts.producer && std::find(x.consumers.begin(), x.consumers.end(), c) == x.consumers.end())
+        x.consumers.push_back(c);
+    x.output = ts.is_graph_output;
+    x.bytes = ts.bytes;
+    if (x.consumers.empty() && !x.output) continue;
+    if (x.producer < 0 && x.consumers.empty()) continue;
+    x.c.assign(static_cast<size_t>(K) * K, 0.0);
+    for (int k = 0; k < K; ++k)
+      for (int l = 0; l < K; ++l) x.c[static_cast<size_t>(k) * K + l] = pb.comm(t, k, l);
+    const int id = static_cast<int>(in.tensors.size());
+    for (int c : x.consumers) in.in_tensors[c].push_back(id);
+    if (x.producer >= 0) in.out_tensors[x.producer].push_back(id);
+    in.tensors.push_back(std::move(x));
+  }
+  in.topo = g.topo_order();
+  in.topo_rank = g.topo_rank();
+  return in;
+}
+
+ThroughputLoads compute_loads(const ThroughputInstance& in, const std::vector<std::vector<int>>& place) {
+  const int K = in.K;
+  ThroughputLoads L;
+  L.device.assign(K, 0.0);
+  L.link.assign(static_cast<size_t>(K) * K, 0.0);
+  L.link_transfers.assign(static_cast<size_t>(K) * K, 0);
+  std::vector<int> mark(K, -1);
+  int stamp = 0;
+  for (const auto& pl : place) {
+    for (int v = 0; v < in.n; ++v) L.device[pl[v]] += in.exec(v, pl[v]);
+    for (int t = 0; t < static_cast<int>(in.tensors.size()); ++t) {
+      const auto& ts = in.tensors[t];
+      const int src = ts.producer < 0 ? in.io : pl[ts.producer];
+      if (src < 0) continue;  // graph input with free I/O
+      ++stamp;
+      mark[src] = stamp;
+      auto send = [&](int d) {
+        if (mark[d] == stamp) return;
+        mark[d] = stamp;
+        L.link[static_cast<size_t>(src) * K + d] += ts.c[static_cast<size_t>(src) * K + d];
+        ++L.link_transfers[static_cast<size_t>(src) * K + d];
+      };
+      for (int c : ts.consumers) send(pl[c]);
+      if (ts.output && in.io >= 0) send(in.io);
+    }
+  }
+  for (double d : L.device) L.period = std::max(L.period, d);
+  for (double d : L.link) L.period = std::max(L.period, d);
+  return L;
+}
+
+void check_throughput_structure(const Problem& pb, const ThroughputSchedule& s) {
+  if (s.replicas < 1 || static_cast<int>(s.device.size()) != s.replicas)
+    throw ScheduleError(fmt::format("throughput schedule: {} replicas declared, {} placements", s.replicas, s.device.size()));
+  for (int r = 0; r < s.replicas; ++r) {
+    if (static_cast<int>(s.device[r].size()) != pb.num_ops())
+      throw ScheduleError(fmt::format("throughput schedule: replica {} places {} ops, the graph has {}", r,
+                                      s.device[r].size(), pb.num_ops()));
+    for (int v = 0; v < pb.num_ops(); ++v) {
+      const int k = s.device[r][v];
+      if (k < 0 || k >= pb.num_devices())
+        throw ScheduleError(fmt::format("throughput schedule: replica {} op '{}' has no valid device", r, pb.graph().ops[v].name));
+      if (!pb.can_run(v, k))
+        throw ScheduleError(fmt::format("throughput schedule: replica {} op '{}' on device '{}' which cannot run it", r,
+                                        pb.graph().ops[v].name, pb.platform().devices[k].name));
+    }
+  }
+}
+
+ThroughputAnalysis analyze_throughput(const Problem& pb, const ThroughputSchedule& s) {
+  check_throughput_structure(pb, s);
+  const ThroughputInstance in = ThroughputInstance::from_problem(pb);
+  const int K = in.K;
+  const ThroughputLoads L = compute_loads(in, s.device);
+  ThroughputAnalysis a;
+  a.replicas = s.replicas;
+  a.period_s = L.period;
+  a.throughput_per_s = L.period > 0 ? s.replicas / L.period : std::numeric_limits<double>::infinity();
+  a.device_seconds = L.device;
+  a.device_utilisation.resize(K);
+  const auto& devs = pb.platform().devices;
+  double worst = -1;
+  for (int k = 0; k < K; ++k) {
+    a.device_utilisation[k] = L.period > 0 ? L.device[k] / L.period : 0;
+    if (L.device[k] > worst) {
+      worst = L.device[k];
+      a.bottleneck = "device " + devs[k].name;
+    }
+  }
+  for (int k = 0; k < K; ++k)
+    for (int l = 0; l < K; ++l) {
+      const size_t i = static_cast<size_t>(k) * K + l;
+      if (L.link_transfers[i] == 0) continue;
+      a.links.push_back({k, l, L.link[i], L.period > 0 ? L.link[i] / L.period : 0, L.link_transfers[i]});
+      if (L.link[i] > worst) {
+        worst = L.link[i];
+        a.bottleneck = "link " + devs[k].name + "->" + devs[l].name;
+      }
+    }
+  // Memory: weights once per device over all replicas, activations of every replica's inference.
+  a.memory.assign(K, {});
+  std::vector<char> resident(static_cast<size_t>(in.n) * K, 0);
+  for (int k = 0; k < K; ++k) {
+    a.memory[k].capacity_bytes = devs[k].memory_bytes;
+    a.memory[k].reserve_bytes = devs[k].reserve_bytes;
+  }
+  for (int r = 0; r < s.replicas; ++r) {
+    for (int v = 0; v < in.n; ++v) {
+      const int k = s.device[r][v];
+      if (!resident[static_cast<size_t>(v) * K + k]) {
+        resident[static_cast<size_t>(v) * K + k] = 1;
+        a.memory[k].weight_bytes += in.weight[v];
+      }
+    }
+    const Schedule one = schedule_from_order(pb, s.device[r], pb.graph().topo_order());
+    const LatencyResult lr = simulate_latency(pb, one);
+    a.replica_latency_s.push_back(lr.makespan);
+    for (int k = 0; k < K; ++k) a.memory[k].peak_activation_bytes += lr.memory[k].peak_activation_bytes;
+  }
+  for (int k = 0; k < K; ++k)
+    if (a.memory[k].used() > a.memory[k].capacity_bytes * (1 + 1e-12))
+      a.memory_violations.push_back(fmt::format(
+          "device '{}' needs {:.4g} bytes (weights once {:.4g} + activations of {} replicas {:.4g} + reserve {:.4g}) but has {:.4g}",
+          devs[k].name, a.memory[k].used(), a.memory[k].weight_bytes, s.replicas, a.memory[k].peak_activation_bytes,
+          a.memory[k].reserve_bytes, a.memory[k].capacity_bytes));
+  return a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipelined discrete-event simulation.
+
+namespace {
+
+struct PipeRun {
+  std::vector<double> release, completion;
+};
+
+PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector<int>>& place,
+                     const std::vector<double>& release, bool contention) {
+  const int n = in.n, K = in.K, R = static_cast<int>(place.size()), io = in.io;
+  const int N = static_cast<int>(release.size());
+  const int T = static_cast<int>(in.tensors.size());
+  // Per replica and tensor: source device and destination devices (distinct, != source).
+  std::vector<std::vector<int>> src(R, std::vector<int>(T, -1));
+  std::vector<std::vector<std::vector<int>>> dests(R, std::vector<std::vector<int>>(T));
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) {
+      const auto& ts = in.tensors[t];
+      const int s = ts.producer < 0 ? io : place[r][ts.producer];
+      src[r][t] = s;
+      if (s < 0) continue;
+      auto add = [&](int d) {
+        if (d != s && std::find(dests[r][t].begin(), dests[r][t].end(), d) == dests[r][t].end())
+          dests[r][t].push_back(d);
+      };
+      for (int c : ts.consumers) add(place[r][c]);
+      if (ts.output && io >= 0) add(io);
+    }
+  int outputs = 0;
+  for (const auto& ts : in.tensors)
+    if (ts.output) ++outputs;
+  // Op inputs counted per op: tensors in the instance (others are free).
+  std::vector<int> need(n);
+  for (int v = 0; v < n; ++v) need[v] = static_cast<int>(in.in_tensors[v].size());
+
+  std::vector<int> remaining(static_cast<size_t>(N) * n);
+  std::vector<int> left(N, n + outputs);  // ops to finish + outputs to deliver
+  PipeRun out;
+  out.release = release;
+  out.completion.assign(N, 0.0);
+
+  struct Ev {
+    double time;
+    long long seq;
+    int type, j, a, b;  // 0 op finish (j, v, dev), 1 transfer finish (j, t, dest), 2 release j
+    bool operator>(const Ev& o) const { return std::tie(time, seq) > std::tie(o.time, o.seq); }
+  };
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> events;
+  long long seq = 0;
+  using OpKey = std::tuple<int, int, int>;  // inference, topo rank, op
+  std::vector<std::priority_queue<OpKey, std::vector<OpKey>, std::greater<OpKey>>> ready(K);
+  std::vector<char> dev_busy(K, 0);
+  using TrKey = std::tuple<int, double, long long, int, int>;  // inference, ready time, seq, tensor, dest
+  std::vector<std::priority_queue<TrKey, std::vector<TrKey>, std::greater<TrKey>>> lq(static_cast<size_t>(K) * K);
+  std::vector<char> link_busy(static_cast<size_t>(K) * K, 0);
+  std::vector<int> dirty_dev, dirty_link;
+  double now = 0;
+
+  auto finish_one = [&](int j) {
+    if (--left[j] == 0) out.completion[j] = now;
+  };
+  auto arrive = [&](int j, int t, int d) {
+    const int r = j % R;
+    const auto& ts = in.tensors[t];
+    if (ts.output && (io < 0 ? d == src[r][t] : d == io)) finish_one(j);
+    for (int c : ts.consumers)
+      if (place[r][c] == d) {
+        if (--remaining[static_cast<size_t>(j) * n + c] == 0) {
+          ready[d].emplace(j, in.topo_rank[c], c);
+          dirty_dev.push_back(d);
+        }
+      }
+  };
+  auto produce = [&](int j, int t) {  // tensor t of inference j is complete on its source device
+    const int r = j % R;
+    const int s = src[r][t];
+    if (s < 0) {  // free graph input: present everywhere
+      std::vector<int> seen;
+      for (int c : in.tensors[t].consumers) {
+        const int d = place[r][c];
+        if (std::find(seen.begin(), seen.end(), d) == seen.end()) {
+          seen.push_back(d);
+          arrive(j, t, d);
+        }
+      }
+      return;
+    }
+    for (int d : dests[r][t]) {
+      if (contention) {
+        lq[static_cast<size_t>(s) * K + d].emplace(j, now, seq++, t, d);
+        dirty_link.push_back(s * K + d);
+      } else {
+        events.push({now + in.comm(t, s, d), seq++, 1, j, t, d});
+      }
+    }
+    arrive(j, t, s);
+  };
+
+  for (int j = 0; j < N; ++j) events.push({release[j], seq++, 2, j, 0, 0});
+  while (!events.empty()) {
+    now = events.top().time;
+    while (!events.empty() && events.top().time == now) {
+      const Ev e = events.top();
+      events.pop();
+      if (e.type == 2) {
+        const int j = e.j;
+        for (int v = 0; v < n; ++v) {
+          remaining[static_cast<size_t>(j) * n + v] = need[v];
+          if (need[v] == 0) {
+            const int d = place[j % R][v];
+            ready[d].emplace(j, in.topo_rank[v], v);
+            dirty_dev.push_back(d);
+          }
+        }
+        for (int t = 0; t < T; ++t)
+          if (in.tensors[t].producer < 0) produce(j, t);
+      } else if (e.type == 0) {
+        dev_busy[e.b] = 0;
+        dirty_dev.push_back(e.b);
+        finish_one(e.j);
+        for (int t : in.out_tensors[e.a]) produce(e.j, t);
+      } else {
+        const int s = src[e.j % R][e.a];
+        if (contention) {
+          link_busy[static_cast<size_t>(s) * K + e.b] = 0;
+          dirty_link.push_back(s * K + e.b);
+        }
+        arrive(e.j, e.a, e.b);
+      }
+    }
+    // Dispatch idle resources.
+    for (int d : dirty_dev) {
+      if (dev_busy[d] || ready[d].empty()) continue;
+      const auto [j, rank, v] = ready[d].top();
+      (void)rank;
+      ready[d].pop();
+      dev_busy[d] = 1;
+      events.push({now + in.exec(v, d), seq++, 0, j, v, d});
+    }
+    dirty_dev.clear();
+    for (int li : dirty_link) {
+      if (link_busy[li] || lq[li].empty()) continue;
+      const auto [j, rt, sq, t, d] = lq[li].top();
+      (void)rt;
+      (void)sq;
+      lq[li].pop();
+      link_busy[li] = 1;
+      events.push({now + in.comm(t, li / K, d), seq++, 1, j, t, d});
+    }
+    dirty_link.clear();
+  }
+  for (int j = 0; j < N; ++j)
+    if (left[j] != 0) throw ScheduleError(fmt::format("pipelined simulation: inference {} did not complete", j));
+  return out;
+}
+
+}  // namespace
+
+PipelineResult simulate_pipeline(const ThroughputInstance& in, const std::vector<std::vector<int>>& place,
+                                 const PipelineOptions& opt) {
+  const int R = static_cast<int>(place.size());
+  if (R < 1) throw ScheduleError("pipelined simulation: no replica");
+  int N = opt.inferences > 0 ? opt.inferences : std::max(400, 100 * R);
+  N = std::max(N, 4 * R);
+  PipelineResult res;
+  res.inferences = N;
+  // Saturated run: every inference is available at time 0.
+  const PipeRun sat = run_pipeline(in, place, std::vector<double>(N, 0.0), opt.contention);
+  // In-order completion: inferences 0..i all done (outputs are consumed in order, so a replica
+  // that runs ahead of the others does not raise the sustained rate).
+  std::vector<double> c = sat.completion;
+  for (int j = 1; j < N; ++j) c[j] = std::max(c[j], c[j - 1]);
+  res.makespan_s = c.back();
+  const int i1 = R * (N / (4 * R)), i2 = i1 + R * std::max(1, N / (2 * R));
+  const int a = std::max(0, i1 - 1), b = std::min(N - 1, i2 - 1);
+  const double span = c[b] - c[a];
+  res.period_per_inference_s = b > a ? span / (b - a) : c.back() / N;
+  res.throughput_per_s = res.period_per_inference_s > 0 ? 1 / res.period_per_inference_s
+                                                        : std::numeric_limits<double>::infinity();
+  // One inference alone.
+  const PipeRun one = run_pipeline(in, place, {0.0}, opt.contention);
+  res.first_latency_s = one.completion[0];
+  // Paced run: one inference every max(analytic P / R, measured) seconds.
+  const double analytic = compute_loads(in, place).period / R;
+  res.release_interval_s = std::max(analytic, res.period_per_inference_s);
+  std::vector<double> rel(N);
+  for (int j = 0; j < N; ++j) rel[j] = j * res.release_interval_s;
+  const PipeRun paced = run_pipeline(in, place, rel, opt.contention);
+  double sum = 0;
+  int cnt = 0;
+  for (int j = N / 4; j < 3 * N / 4; ++j) {
+    const double lat = paced.completion[j] - paced.release[j];
+    sum += lat;
+    ++cnt;
+    res.latency_max_s = std::max(res.latency_max_s, lat);
+  }
+  res.latency_mean_s = cnt ? sum / cnt : res.first_latency_s;
+  return res;
+}
+
+PipelineResult simulate_pipeline(const Problem& pb, const ThroughputSchedule& s, const PipelineOptions& opt) {
+  check_throughput_structure(pb, s);
+  return simulate_pipeline(ThroughputInstance::from_problem(pb), s.device, opt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bound.
+
+namespace {
+
+double solve_lp_min(const milp::Model& m) {
+  const int nc = m.num_vars(), nr = m.num_rows();
+  const double inf = COIN_DBL_MAX;
+  std::vector<double> collb(nc), colub(nc), obj(nc), rowlb(nr), rowub(nr);
+  for (int j = 0; j < nc; ++j) {
+    collb[j] = std::isinf(m.vars[j].lb) ? -inf : m.vars[j].lb;
+    colub[j] = std::isinf(m.vars[j].ub) ? inf : m.vars[j].ub;
+    obj[j] = m.vars[j].obj;
+  }
+  CoinPackedMatrix mat(false, 0, 0);
+  mat.setDimensions(0, nc);
+  for (int i = 0; i < nr; ++i) {
+    std::vector<int> idx;
+    std::vector<double> val;
+    for (const auto& t : m.rows[i].terms) {
+      idx.push_back(t.var);
+      val.push_back(t.coef);
+    }
+    mat.appendRow(static_cast<int>(idx.size()), idx.data(), val.data());
+    rowlb[i] = std::isinf(m.rows[i].lb) ? -inf : m.rows[i].lb;
+    rowub[i] = std::isinf(m.rows[i].ub) ? inf : m.rows[i].ub;
+  }
+  ClpSimplex lp;
+  lp.setLogLevel(0);
+  lp.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
+  lp.dual();
+  if (!lp.isProvenOptimal()) return 0;  // no usable bound (should not happen: the LP is feasible)
+  // A dual-feasible value is a valid bound; back off by the tolerance to stay on the safe side.
+  return std::max(0.0, lp.objectiveValue() * (1 - 1e-7));
+}
+
+}  // namespace
+
+ThroughputBound throughput_bound(const ThroughputInstance& in) {
+  ThroughputBound b;
+  for (int v = 0; v < in.n; ++v) {
+    double mn = kInf;
+    for (int k = 0; k < in.K; ++k)
+      if (in.weight[v] <= in.capacity[k]) mn = std::min(mn, in.exec(v, k));
+    if (std::isfinite(mn)) b.max_op = std::max(b.max_op, mn);
+  }
+  // Load balance without links (equal-finish water filling is the LP optimum): solve as LP too.
+  ThroughputInstance nolink = in;
+  nolink.tensors.clear();
+  nolink.io = -1;
+  ThroughputModelOptions o;
+  o.relax = true;
+  o.replicas = 1;
+  o.symmetry = false;
+  b.load_balance = solve_lp_min(build_throughput_model(nolink, o).model);
+  b.lp = solve_lp_min(build_throughput_model(in, o).model);
+  b.best = std::max(b.load_balance, b.lp);
+  return b;
+}
+
+ThroughputBound throughput_bound(const Problem& pb) { return throughput_bound(ThroughputInstance::from_problem(pb)); }
+
+}  // namespace diviml

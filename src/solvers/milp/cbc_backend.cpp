@@ -1,0 +1,294 @@
+#include "solvers/milp/cbc_backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <coin/CbcBranchActual.hpp>
+#include <coin/CbcEventHandler.hpp>
+#include <coin/CbcModel.hpp>
+#include <coin/CbcSolver.hpp>
+#include <coin/CoinMessageHandler.hpp>
+#include <coin/CoinPackedMatrix.hpp>
+#include <coin/OsiClpSolverInterface.hpp>
+
+namespace diviml::milp {
+
+const char* to_string(MilpStatus s) {
+  switch (s) {
+    case MilpStatus::Optimal: return "optimal";
+    case MilpStatus::Feasible: return "feasible";
+    case MilpStatus::Infeasible: return "infeasible";
+    case MilpStatus::NoSolution: return "no solution";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kCbcNoSolution = 1e49;  // CBC reports 1e50 (COIN_DBL_MAX-ish) without an incumbent
+
+/// State shared by the event handler clones (one per CBC thread) and the reporter thread.
+struct Shared {
+  std::mutex mu;
+  double incumbent = kNaN;  // model units
+  /// Latest bound seen by each handler clone: CBC's worker threads report the bound of their
+  /// own node, so only the minimum over the clones is a valid global bound.
+  std::map<const void*, double> bounds;
+  long long nodes = 0;
+  double global_bound() const {
+    double b = kNaN;
+    for (const auto& [h, v] : bounds) b = std::isnan(b) ? v : std::min(b, v);
+    return b;
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<bool> stopped_by_us{false};
+};
+
+class Handler : public CbcEventHandler {
+ public:
+  explicit Handler(Shared* s) : s_(s) {}
+  Handler(const Handler& o) : CbcEventHandler(o), s_(o.s_) {}
+  CbcEventHandler* clone() const override { return new Handler(*this); }
+
+  CbcAction event(CbcEvent) override {
+    if (model_ != nullptr) {
+      const double inc = model_->getObjValue();
+      const double bnd = model_->getBestPossibleObjValue();
+      std::lock_guard<std::mutex> lock(s_->mu);
+      if (std::isfinite(inc) && std::fabs(inc) < kCbcNoSolution)
+        s_->incumbent = std::isnan(s_->incumbent) ? inc : std::min(s_->incumbent, inc);
+      if (std::isfinite(bnd) && std::fabs(bnd) < kCbcNoSolution) s_->bounds[this] = bnd;
+      s_->nodes = std::max<long long>(s_->nodes, model_->getNodeCount());
+    }
+    if (s_->stop.load()) {
+      s_->stopped_by_us = true;
+      return stop;
+    }
+    return noAction;
+  }
+
+ private:
+  Shared* s_;
+};
+
+std::string arg_num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+class CbcBackend final : public MilpBackend {
+ public:
+  std::string name() const override { return "cbc"; }
+
+  MilpSolution solve(const Model& m, const BackendOptions& opt) override {
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+    MilpSolution out;
+    out.bound = -std::numeric_limits<double>::infinity();
+
+    // ---- load the model into CLP ----
+    OsiClpSolverInterface si;
+    const double inf = si.getInfinity();
+    const int nc = m.num_vars(), nr = m.num_rows();
+    std::vector<double> collb(nc), colub(nc), obj(nc), rowlb(nr), rowub(nr);
+    for (int j = 0; j < nc; ++j) {
+      const Variable& v = m.vars[j];
+      collb[j] = std::isinf(v.lb) ? -inf : v.lb;
+      colub[j] = std::isinf(v.ub) ? inf : v.ub;
+      obj[j] = m.minimize ? v.obj : -v.obj;
+    }
+    CoinPackedMatrix mat(false, 0, 0);
+    mat.setDimensions(0, nc);
+    for (int i = 0; i < nr; ++i) {
+      const Row& r = m.rows[i];
+      std::vector<int> idx;
+      std::vector<double> val;
+      for (const Term& t : r.terms) {
+        idx.push_back(t.var);
+        val.push_back(t.coef);
+      }
+      mat.appendRow(static_cast<int>(idx.size()), idx.data(), val.data());
+      rowlb[i] = std::isinf(r.lb) ? -inf : r.lb;
+      rowub[i] = std::isinf(r.ub) ? inf : r.ub;
+    }
+    si.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
+    for (int j = 0; j < nc; ++j) {
+      if (m.vars[j].integer) si.setInteger(j);
+      si.setColName(j, m.vars[j].name);
+    }
+    for (int i = 0; i < nr; ++i) si.setRowName(i, m.rows[i].name);
+    si.messageHandler()->setLogLevel(0);
+    si.getModelPtr()->messageHandler()->setLogLevel(0);
+
+    CbcModel model(si);
+    model.messageHandler()->setLogLevel(0);
+    model.solver()->messageHandler()->setLogLevel(0);
+
+    // ---- warm start: a MIP start by column name (CbcMain1 maps it through preprocessing) ----
+    const bool have_initial = static_cast<int>(m.initial.size()) == nc;
+    double initial_obj = kNaN;
+    if (have_initial) {
+      std::vector<std::pair<std::string, double>> start;
+      start.reserve(nc);
+      for (int j = 0; j < nc; ++j) start.emplace_back(m.vars[j].name, m.initial[j]);
+      initial_obj = m.objective_value(m.initial);
+      if (m.max_violation(m.initial) <= 1e-6) {
+        model.setMIPStart(start);
+        // Also hand it over as the incumbent so that CBC never ends without a solution.
+        std::vector<double> x = m.initial;
+        model.setBestSolution(x.data(), nc, m.minimize ? initial_obj : -initial_obj, true);
+      }
+    }
+
+    // Branching priorities (CBC: smaller value branches first, default 1000).
+    const char* env_prio = std::getenv("DIVIML_MILP_PRIORITIES");
+    const bool use_prio = env_prio == nullptr || std::string(env_prio) != "0";
+    if (use_prio && std::any_of(m.vars.begin(), m.vars.end(), [](const Variable& v) { return v.priority != 0; })) {
+      model.findIntegers(false);
+      for (int i = 0; i < model.numberObjects(); ++i) {
+        auto* obj = dynamic_cast<CbcSimpleInteger*>(model.modifiableObject(i));
+        if (obj && m.vars[obj->columnNumber()].priority != 0) obj->setPriority(m.vars[obj->columnNumber()].priority);
+      }
+    }
+
+    Shared shared;
+    Handler handler(&shared);
+    model.passInEventHandler(&handler);
+
+    CbcSolverUsefulData data;
+    data.noPrinting_ = true;
+    data.useSignalHandler_ = false;
+    CbcMain0(model, data);
+    model.messageHandler()->setLogLevel(0);
+
+    // DIVIML_CBC_LOG=1 (or higher) shows CBC's own log on stdout, for debugging.
+    const char* env_log = std::getenv("DIVIML_CBC_LOG");
+    const std::string log_level = env_log ? env_log : "0";
+    if (env_log) data.noPrinting_ = false;
+    std::vector<std::string> args = {"diviml-cbc",
+                                     "-log", log_level,
+                                     "-slog", "0",
+                                     "-timeMode", "elapsed",
+                                     "-sec", arg_num(std::max(0.01, opt.time_limit_s)),
+                                     "-allowableGap", arg_num(opt.absolute_gap),
+                                     "-ratioGap", arg_num(opt.relative_gap),
+                                     "-integerTolerance", "1e-7"};
+    if (opt.threads > 1) {
+      args.push_back("-threads");
+      args.push_back(std::to_string(opt.threads));
+    }
+    args.push_back("-solve");
+    args.push_back("-quit");
+    std::vector<const char*> argv;
+    for (const std::string& a : args) argv.push_back(a.c_str());
+
+    // ---- reporter: progress every few seconds, interrupt and wall-clock guard ----
+    std::mutex rep_mu;
+    std::condition_variable rep_cv;
+    bool done = false;
+    std::thread reporter([&] {
+      double next_report = opt.progress_interval_s;
+      std::unique_lock<std::mutex> lock(rep_mu);
+      while (!done) {
+        rep_cv.wait_for(lock, std::chrono::milliseconds(100));
+        if (done) break;
+        const double e = elapsed();
+        if ((opt.interrupt && opt.interrupt->load()) || e > opt.time_limit_s + 2) shared.stop = true;
+        if (opt.progress && e >= next_report) {
+          next_report = e + opt.progress_interval_s;
+          Progress p;
+          {
+            std::lock_guard<std::mutex> g(shared.mu);
+            p.incumbent = shared.incumbent;
+            p.bound = shared.global_bound();
+            p.nodes = shared.nodes;
+          }
+          if (std::isnan(p.incumbent) && have_initial) p.incumbent = initial_obj;
+          p.elapsed_s = e;
+          p.incumbent *= opt.objective_unit;
+          p.bound *= opt.objective_unit;
+          p.gap = (std::isfinite(p.incumbent) && std::isfinite(p.bound) && p.incumbent != 0)
+                      ? std::max(0.0, (p.incumbent - p.bound) / std::fabs(p.incumbent))
+                      : kNaN;
+          p.stage = opt.stage;
+          lock.unlock();
+          opt.progress(p);
+          lock.lock();
+        }
+      }
+    });
+
+    if (!(opt.interrupt && opt.interrupt->load()))
+      CbcMain1(static_cast<int>(argv.size()), argv.data(), model, [](CbcModel*, int) { return 0; }, data);
+    {
+      std::lock_guard<std::mutex> lock(rep_mu);
+      done = true;
+    }
+    rep_cv.notify_all();
+    reporter.join();
+
+    out.seconds = elapsed();
+    out.nodes = std::max<long long>(model.getNodeCount(), shared.nodes);
+    out.interrupted = opt.interrupt && opt.interrupt->load();
+
+    // ---- collect the result ----
+    const double* best = model.bestSolution();
+    if (best != nullptr && model.getNumCols() == nc) {
+      std::vector<double> x(best, best + nc);
+      // Snap integers (CBC returns values within its integer tolerance).
+      for (int j = 0; j < nc; ++j)
+        if (m.vars[j].integer) x[j] = std::round(x[j]);
+      if (m.max_violation(x) <= 1e-5 * (1 + std::fabs(m.objective_value(x)))) {
+        out.values = std::move(x);
+        out.objective = m.objective_value(out.values);
+      }
+    }
+    if (out.values.empty() && have_initial && m.max_violation(m.initial) <= 1e-6) {
+      out.values = m.initial;
+      out.objective = initial_obj;
+      out.initial_accepted = true;
+    }
+    double bound = model.getBestPossibleObjValue();
+    if (!std::isfinite(bound) || std::fabs(bound) >= kCbcNoSolution) bound = -std::numeric_limits<double>::infinity();
+    if (std::getenv("DIVIML_CBC_LOG"))
+      std::fprintf(stderr, "cbc: final best possible %.10g, handlers' bound %.10g\n", model.getBestPossibleObjValue(),
+                   shared.global_bound());
+    if (!std::isfinite(bound)) bound = shared.global_bound();
+    if (std::isnan(bound)) bound = -std::numeric_limits<double>::infinity();
+    if (!m.minimize) bound = -bound;
+
+    const bool proven = model.isProvenOptimal() && !model.isSecondsLimitReached() && !shared.stopped_by_us;
+    if (model.isProvenInfeasible() && out.values.empty()) {
+      out.status = MilpStatus::Infeasible;
+    } else if (out.values.empty()) {
+      out.status = MilpStatus::NoSolution;
+    } else if (proven) {
+      out.status = MilpStatus::Optimal;
+      // A proof means no solution better than the incumbent beyond the tolerances.
+      bound = std::max(bound, out.objective - std::max(opt.absolute_gap, opt.relative_gap * std::fabs(out.objective)));
+    } else {
+      out.status = MilpStatus::Feasible;
+    }
+    if (!out.values.empty()) bound = std::min(bound, out.objective);
+    out.bound = bound;
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<MilpBackend> make_cbc_backend() { return std::make_unique<CbcBackend>(); }
+
+}  // namespace diviml::milp

@@ -1,0 +1,61 @@
+// MILP backends: an abstract interface and the COIN-OR CBC implementation (C++ API).
+// Another backend (HiGHS, Gurobi, ...) is one more subclass of MilpBackend.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "solvers/milp/model.h"
+#include "solvers/solver.h"
+
+namespace diviml::milp {
+
+enum class MilpStatus {
+  Optimal,     ///< proven optimal (within the gap tolerances of BackendOptions)
+  Feasible,    ///< a solution, not proven optimal (time limit or interrupt)
+  Infeasible,  ///< proven infeasible
+  NoSolution,  ///< stopped before any solution was found
+};
+const char* to_string(MilpStatus s);
+
+struct BackendOptions {
+  double time_limit_s = 60;
+  int threads = 1;
+  /// Objective values are multiplied by this before being reported through `progress`
+  /// (the latency model works in scaled time units; progress is in seconds).
+  double objective_unit = 1;
+  std::string stage = "milp";
+  std::function<void(const Progress&)> progress;  ///< may be empty
+  double progress_interval_s = 2;
+  const std::atomic<bool>* interrupt = nullptr;   ///< stop and return the best solution when set
+  double absolute_gap = 1e-9;   ///< stop when incumbent - bound <= this (model units)
+  double relative_gap = 1e-9;   ///< ... or (incumbent - bound) / |incumbent| <= this
+};
+
+struct MilpSolution {
+  MilpStatus status = MilpStatus::NoSolution;
+  std::vector<double> values;   ///< best solution (empty when none)
+  double objective = 0;         ///< its objective
+  double bound = 0;             ///< best proven bound (-inf when unknown)
+  long long nodes = 0;
+  double seconds = 0;
+  bool interrupted = false;     ///< stopped by BackendOptions::interrupt
+  bool initial_accepted = false;  ///< the model's initial solution was used as an incumbent
+};
+
+class MilpBackend {
+ public:
+  virtual ~MilpBackend() = default;
+  virtual std::string name() const = 0;
+  /// Solves the model; never throws on a solver outcome (infeasible, no solution): see status.
+  virtual MilpSolution solve(const Model& m, const BackendOptions& opt) = 0;
+};
+
+/// CBC 2.10 through CbcMain0/CbcMain1 (standard presolve, cuts and heuristics), warm start as a
+/// MIP start, own log silenced, progress and interrupt through an event handler.
+std::unique_ptr<MilpBackend> make_cbc_backend();
+
+}  // namespace diviml::milp

@@ -1,0 +1,48 @@
+// The latency MILP (DESIGN section 4, final model in docs/milp.md), solved with CBC.
+// Also solves a subset of ops with the rest fixed, which is what the splitting heuristic needs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "solvers/solver.h"
+
+namespace diviml {
+
+/// Context for solving only some ops: ops outside `ops` are already placed and timed.
+struct FixedContext {
+  std::vector<int> device;       ///< per op of the whole graph; -1 for ops not yet scheduled
+  std::vector<double> finish;    ///< per op of the whole graph; finish time where device >= 0
+  std::vector<double> device_free;  ///< per device: earliest time it can start a new op
+};
+
+struct LatencyMilpRequest {
+  std::vector<OpId> ops;         ///< ops to schedule (empty: all ops of the graph)
+  const FixedContext* fixed = nullptr;  ///< required when `ops` is a strict subset
+  /// Optional warm start (device and start per op of the whole graph, entries of `ops` used).
+  std::vector<int> warm_device;
+  std::vector<double> warm_start;
+};
+
+struct LatencyMilpResult {
+  std::vector<int> device;       ///< per op of the whole graph (entries of `ops` filled)
+  std::vector<double> start;     ///< idem
+  double objective = 0;          ///< makespan of the scheduled ops (incl. output delivery)
+  double bound = 0;              ///< solver's best proven bound on that objective
+  SolveStatus status = SolveStatus::Feasible;
+  long long nodes = 0;
+  int num_variables = 0, num_constraints = 0;
+};
+
+/// Solves the latency MILP for the request within opt.time_limit_s; reports progress through
+/// opt.progress. Returns the best schedule found (never worse than a feasible warm start).
+LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest& req,
+                                     const SolveOptions& opt);
+
+/// The whole-graph `milp` method: warm start from the best baseline, solve, build the Schedule.
+Schedule milp_schedule(const Problem& pb, const SolveOptions& opt);
+
+/// Writes the whole-graph latency MILP as MPS or LP (chosen by the extension of `path`).
+void export_latency_milp(const Problem& pb, const std::string& path);
+
+}  // namespace diviml

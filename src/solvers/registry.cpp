@@ -1,0 +1,78 @@
+// The latency method registry (solver.h): name -> scheduler, plus "device:NAME".
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "solvers/heuristics/heuristics.h"
+#include "solvers/milp/latency_milp.h"
+#include "solvers/solver.h"
+#include "solvers/split/split.h"
+
+namespace diviml {
+
+const std::vector<MethodInfo>& latency_methods() {
+  static const std::vector<MethodInfo> methods = {
+      {"fastest-device", "every op on the single device with the lowest simulated latency",
+       [](const Problem& pb, const SolveOptions&) { return fastest_device_schedule(pb); }},
+      {"heft", "HEFT list scheduling (Topcuoglu et al. 2002), insertion-based",
+       [](const Problem& pb, const SolveOptions&) { return heft_schedule(pb); }},
+      {"cpop", "CPOP: critical path on one device, other ops by earliest finish (Topcuoglu et al. 2002)",
+       [](const Problem& pb, const SolveOptions&) { return cpop_schedule(pb); }},
+      {"peft", "PEFT: optimistic cost table lookahead (Arabnejad & Barbosa 2014)",
+       [](const Problem& pb, const SolveOptions&) { return peft_schedule(pb); }},
+      {"etf", "ETF: earliest (op, device) start time first (Hwang et al. 1989)",
+       [](const Problem& pb, const SolveOptions&) { return etf_schedule(pb); }},
+      {"random", "random valid placement and random topological order (uses --seed)",
+       [](const Problem& pb, const SolveOptions& opt) { return random_schedule(pb, opt.seed); }},
+      {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule},
+      // {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
+  };
+  return methods;
+}
+
+namespace {
+
+Schedule run_device_method(const Problem& pb, const std::string& method) {
+  const std::string name = method.substr(std::string("device:").size());
+  const Platform& plat = pb.platform();
+  const int k = plat.device_index(name);
+  if (k < 0) {
+    std::string names;
+    for (const Device& d : plat.devices) names += (names.empty() ? "" : ", ") + d.name;
+    throw InputError("method '" + method + "': unknown device '" + name + "' (platform '" + plat.name +
+                     "' has: " + names + ")");
+  }
+  const Graph& g = pb.graph();
+  for (OpId v = 0; v < pb.num_ops(); ++v)
+    if (!pb.can_run(v, k))
+      throw InputError("method '" + method + "': device '" + name + "' cannot run op '" + g.ops[v].name +
+                       "' (type " + g.ops[v].type + ")");
+  Schedule s = single_device_schedule(pb, k);
+  s.status = SolveStatus::Heuristic;
+  return s;
+}
+
+}  // namespace
+
+Schedule solve_latency(const Problem& pb, const std::string& method, const SolveOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Schedule s;
+  if (method.rfind("device:", 0) == 0) {
+    s = run_device_method(pb, method);
+  } else {
+    const MethodInfo* found = nullptr;
+    for (const MethodInfo& m : latency_methods())
+      if (m.name == method) found = &m;
+    if (!found) {
+      std::string names;
+      for (const MethodInfo& m : latency_methods()) names += (names.empty() ? "" : ", ") + m.name;
+      throw InputError("unknown method '" + method + "' (valid: " + names + ", device:NAME)");
+    }
+    s = found->run(pb, opt);
+  }
+  s.method = method;
+  s.solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+}  // namespace diviml

@@ -1,0 +1,509 @@
+// The DiviML splitting heuristic (DESIGN section 6; docs/split.md).
+//
+//  1. best baseline (fastest device, HEFT, CPOP, PEFT, ETF), simulated: the fallback and the warm
+//     start of every MILP;
+//  2. series modules and parts (series.cpp, partition.cpp);
+//  3. the latency MILP per part in topological order of parts: earlier parts are fixed
+//     (FixedContext: devices and finish times of their ops, per-device free times), the part is
+//     appended after them on every device. Each part is warm-started from the baseline's devices
+//     for its ops, timed as soon as possible in the context, so a part is never worse than the
+//     baseline's choices for it given the context (the MILP also tries its own greedy);
+//  4. refinement (large-neighbourhood search): windows of consecutive ops of the global order
+//     that straddle a part boundary, within the part budget, are re-solved with everything
+//     before them fixed; a new window solution is kept only if the simulator confirms a lower
+//     makespan of the whole schedule. Passes repeat until one brings no improvement or time is up.
+// The result is simulated; if the best baseline is better it is returned instead, so split is
+// never worse than the best baseline.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "schedule/simulator.h"
+#include "solvers/bounds/bounds.h"
+#include "solvers/heuristics/heuristics.h"
+#include "solvers/milp/latency_milp.h"
+#include "solvers/split/split.h"
+
+namespace diviml {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Shortest time limit given to one CBC solve: CBC has crashed (heap corruption in the
+/// model's teardown) when stopped by a time limit of a few milliseconds; below this a part keeps
+/// its warm start instead.
+constexpr double kMinMilpSeconds = 0.25;
+
+struct Baseline {
+  Schedule schedule;
+  LatencyResult sim;
+  std::string name;
+  double makespan = kInf;
+};
+
+Baseline best_baseline(const Problem& pb) {
+  Baseline best;
+  const std::pair<const char*, Schedule (*)(const Problem&)> methods[] = {
+      {"fastest-device", fastest_device_schedule}, {"heft", heft_schedule}, {"cpop", cpop_schedule},
+      {"peft", peft_schedule},                     {"etf", etf_schedule}};
+  for (const auto& [name, fn] : methods) {
+    try {
+      Schedule s = fn(pb);
+      LatencyResult r = simulate_latency(pb, s);
+      if (r.makespan < best.makespan) {
+        best.makespan = r.makespan;
+        best.name = name;
+        best.schedule = std::move(s);
+        best.sim = std::move(r);
+      }
+    } catch (const std::exception&) {
+      // a baseline that cannot handle this instance
+    }
+  }
+  return best;
+}
+
+/// Appends `order` (ops not yet in the context, a linear extension of their precedence) after the
+/// context on the devices `dev`, as soon as possible; commits them to the context. Returns the
+/// latest finish or output delivery among them.
+double append_asap(const Problem& pb, const std::vector<OpId>& order, const std::vector<int>& dev, FixedContext& ctx,
+                   std::vector<double>& start) {
+  const Graph& g = pb.graph();
+  double obj = 0;
+  for (OpId v : order) {
+    const int k = dev[v];
+    double st = ctx.device_free[k];
+    for (TensorId t : g.ops[v].inputs) {
+      const OpId u = g.tensors[t].producer;
+      if (u == kNoOp)
+        st = std::max(st, pb.input_arrival(t, k));
+      else
+        st = std::max(st, ctx.finish[u] + pb.comm(t, ctx.device[u], k));
+    }
+    start[v] = st;
+    const double fin = st + pb.exec(v, k);
+    ctx.device[v] = k;
+    ctx.finish[v] = fin;
+    ctx.device_free[k] = fin;
+    obj = std::max(obj, fin);
+    for (TensorId t : g.ops[v].outputs)
+      if (g.tensors[t].is_graph_output) obj = std::max(obj, fin + pb.output_delivery(t, k));
+  }
+  return obj;
+}
+
+/// `ops` sorted by key, ties by topological rank.
+std::vector<OpId> sorted_by(const Graph& g, std::vector<OpId> ops, const std::vector<double>& key) {
+  const auto& rank = g.topo_rank();
+  std::sort(ops.begin(), ops.end(), [&](OpId a, OpId b) {
+    if (key[a] != key[b]) return key[a] < key[b];
+    return rank[a] < rank[b];
+  });
+  return ops;
+}
+
+/// Makes a key order a linear extension of the precedence (Kahn with the key as priority):
+/// guards against solver start times that tie or round across a dependency.
+std::vector<OpId> linear_extension(const Graph& g, const std::vector<OpId>& ops, const std::vector<double>& key) {
+  const int n = g.num_ops();
+  std::vector<char> in(n, 0);
+  for (OpId v : ops) in[v] = 1;
+  std::vector<int> indeg(n, 0);
+  for (OpId v : ops)
+    for (OpId u : g.pred(v))
+      if (in[u]) ++indeg[v];
+  const auto& rank = g.topo_rank();
+  using Item = std::tuple<double, int, OpId>;
+  std::vector<Item> heap;
+  auto cmp = [](const Item& a, const Item& b) { return a > b; };
+  for (OpId v : ops)
+    if (indeg[v] == 0) heap.emplace_back(key[v], rank[v], v);
+  std::make_heap(heap.begin(), heap.end(), cmp);
+  std::vector<OpId> out;
+  out.reserve(ops.size());
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), cmp);
+    const OpId v = std::get<2>(heap.back());
+    heap.pop_back();
+    out.push_back(v);
+    for (OpId w : g.succ(v))
+      if (in[w] && --indeg[w] == 0) {
+        heap.emplace_back(key[w], rank[w], w);
+        std::push_heap(heap.begin(), heap.end(), cmp);
+      }
+  }
+  return out;
+}
+
+bool placement_valid(const Problem& pb, const std::vector<OpId>& ops, const std::vector<int>& dev) {
+  for (OpId v : ops)
+    if (dev[v] < 0 || dev[v] >= pb.num_devices() || !pb.can_run(v, dev[v])) return false;
+  return true;
+}
+
+class SplitSolver {
+ public:
+  SplitSolver(const Problem& pb, const SolveOptions& opt) : pb_(pb), g_(pb.graph()), opt_(opt), t0_(Clock::now()) {}
+
+  Schedule run();
+
+ private:
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
+  double left() const { return opt_.time_limit_s - elapsed(); }
+  bool interrupted() const { return opt_.interrupt && opt_.interrupt->load(); }
+
+  void report(const std::string& stage, double incumbent, long long nodes = 0) const {
+    if (!opt_.progress) return;
+    Progress p;
+    p.elapsed_s = elapsed();
+    p.incumbent = incumbent;
+    p.bound = lb_;
+    p.gap = (std::isfinite(incumbent) && incumbent > 0) ? (incumbent - lb_) / incumbent : std::nan("");
+    p.nodes = nodes;
+    p.stage = stage;
+    opt_.progress(p);
+  }
+  /// Options for one MILP solve: time limit, and progress relabelled with our stage.
+  SolveOptions milp_options(double limit, const std::string& stage) const {
+    SolveOptions so = opt_;
+    so.time_limit_s = std::max(0.01, limit);
+    so.progress = nullptr;
+    if (opt_.progress) {
+      const double best = best_ms_;
+      so.progress = [this, stage, best](const Progress& m) { report(stage, best, m.nodes); };
+    }
+    return so;
+  }
+
+  Schedule finish(std::vector<int> dev, const std::vector<OpId>& order, SolveStatus status, double extra_bound,
+                  const std::string& notes);
+  void refine(std::vector<int>& dev, std::vector<OpId>& order, LatencyResult& sim, int& accepted, int& windows);
+
+  const Problem& pb_;
+  const Graph& g_;
+  const SolveOptions& opt_;
+  Clock::time_point t0_;
+  Baseline base_;
+  double lb_ = 0;
+  double best_ms_ = kInf;
+  Partition part_;
+  std::vector<int> part_of_;
+};
+
+Schedule SplitSolver::finish(std::vector<int> dev, const std::vector<OpId>& order, SolveStatus status,
+                             double extra_bound, const std::string& notes) {
+  Schedule s;
+  LatencyResult sim;
+  bool ok = false;
+  try {
+    s = schedule_from_order(pb_, dev, order);
+    sim = simulate_latency(pb_, s);
+    ok = true;
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  std::string note = notes;
+  if (!ok || !(sim.makespan <= base_.makespan)) {
+    s = base_.schedule;
+    sim = base_.sim;
+    status = SolveStatus::Heuristic;
+    note += fmt::format("; kept the best baseline {} ({:.6g} s)", base_.name, base_.makespan);
+  }
+  s.start = sim.start;
+  s.claimed_makespan = sim.makespan;
+  s.method = "split";
+  s.status = status;
+  double lb = lb_;
+  if (std::isfinite(extra_bound)) lb = std::max(lb, extra_bound);
+  s.lower_bound = std::min(lb, sim.makespan);
+  s.solve_seconds = elapsed();
+  s.notes = note;
+  return s;
+}
+
+Schedule SplitSolver::run() {
+  const int n = pb_.num_ops(), K = pb_.num_devices();
+  base_ = best_baseline(pb_);
+  if (!std::isfinite(base_.makespan))
+    throw InputError("split: no baseline schedule exists for this instance (no device runs every op and list "
+                     "scheduling failed)");
+  best_ms_ = base_.makespan;
+  lb_ = latency_lower_bounds(pb_).best;
+  report("baselines", best_ms_);
+
+  const SeriesDecomposition d = series_decomposition(g_);
+  part_ = split_into_parts(pb_, d, opt_);
+  const int P = static_cast<int>(part_.parts.size());
+  part_of_.assign(n, -1);
+  for (int i = 0; i < P; ++i)
+    for (OpId v : part_.parts[i]) part_of_[v] = i;
+
+  const std::vector<int>& hdev = base_.schedule.device;
+  const std::vector<double>& hstart = base_.sim.start;
+
+  // ---- one part: the full MILP, warm-started by the best baseline ----
+  if (P <= 1) {
+    LatencyMilpRequest req;
+    req.warm_device = hdev;
+    req.warm_start = hstart;
+    std::vector<int> dev = hdev;
+    std::vector<double> key = hstart;
+    SolveStatus status = SolveStatus::Heuristic;
+    double bound = std::nan("");
+    std::string notes = fmt::format("1 module, 1 part; baseline {}", base_.name);
+    if (left() >= kMinMilpSeconds && !interrupted()) {
+      try {
+        const LatencyMilpResult r = solve_latency_milp(pb_, req, milp_options(left(), "part 1/1"));
+        if (placement_valid(pb_, g_.topo_order(), r.device)) {
+          dev = r.device;
+          key = r.start;
+          status = r.status == SolveStatus::Optimal ? SolveStatus::Optimal : SolveStatus::Feasible;
+          bound = r.bound;
+          notes += fmt::format("; cbc {} nodes, {}", r.nodes, to_string(r.status));
+        }
+      } catch (const std::exception& e) {
+        notes += fmt::format("; milp failed: {}", e.what());
+      }
+    }
+    std::vector<OpId> all(g_.topo_order().begin(), g_.topo_order().end());
+    Schedule s = finish(dev, linear_extension(g_, all, key), status, bound, notes);
+    report("done", s.claimed_makespan);
+    return s;
+  }
+
+  // ---- parts in order ----
+  FixedContext ctx;
+  ctx.device.assign(n, -1);
+  ctx.finish.assign(n, 0.0);
+  ctx.device_free.assign(K, 0.0);
+  std::vector<int> dev(n, -1);
+  std::vector<double> start(n, 0.0);
+  std::vector<OpId> order;
+  order.reserve(n);
+  std::vector<double> weight(P);
+  for (int i = 0; i < P; ++i) weight[i] = 1.0 + static_cast<double>(count_incomparable_pairs(g_, part_.parts[i]));
+  double weight_left = std::accumulate(weight.begin(), weight.end(), 0.0);
+  // Parts get 70% of the remaining time (unused time rolls over to later parts and refinement).
+  const double parts_deadline = elapsed() + 0.7 * std::max(0.0, left());
+  int solved = 0, optimal = 0, fallback = 0, rejected = 0;
+  // Rollout: a candidate for part i is judged by the simulated makespan of the whole schedule
+  // made of the committed prefix, the candidate, and the remaining ops on the baseline's devices
+  // in the baseline's order. A part's MILP only sees its own makespan; the rollout keeps it from
+  // trading the later parts' time for its own.
+  const std::vector<OpId> horder = linear_extension(g_, g_.topo_order(), hstart);
+  std::vector<char> placed(n, 0);
+  auto rollout = [&](const std::vector<int>& cdev, const std::vector<OpId>& part_order) {
+    std::vector<OpId> glob = order;
+    glob.insert(glob.end(), part_order.begin(), part_order.end());
+    std::vector<int> gdev = cdev;
+    for (OpId v : part_order) placed[v] = 1;
+    for (OpId v : horder)
+      if (!placed[v]) {
+        glob.push_back(v);
+        gdev[v] = hdev[v];
+      }
+    for (OpId v : part_order) placed[v] = 0;
+    try {
+      return simulate_latency(pb_, schedule_from_order(pb_, gdev, glob)).makespan;
+    } catch (const std::exception&) {
+      return kInf;
+    }
+  };
+  for (int i = 0; i < P; ++i) {
+    const std::vector<OpId>& ops = part_.parts[i];
+    const std::string stage = fmt::format("part {}/{}", i + 1, P);
+    // Warm start: the baseline's devices, ASAP in the context.
+    FixedContext wctx = ctx;
+    std::vector<int> wdev = dev;
+    for (OpId v : ops) wdev[v] = hdev[v];
+    std::vector<double> wstart = start;
+    const std::vector<OpId> worder = linear_extension(g_, ops, hstart);
+    append_asap(pb_, worder, wdev, wctx, wstart);
+    std::vector<OpId> porder = worder;
+    bool use_warm = true;
+    const double share = std::min(left(), (parts_deadline - elapsed()) * weight[i] / weight_left);
+    weight_left -= weight[i];
+    if (share >= kMinMilpSeconds && !interrupted()) {
+      try {
+        LatencyMilpRequest req;
+        req.ops = ops;
+        req.fixed = &ctx;
+        req.warm_device = wdev;
+        req.warm_start = wstart;
+        const LatencyMilpResult r = solve_latency_milp(pb_, req, milp_options(share, stage));
+        ++solved;
+        if (r.status == SolveStatus::Optimal) ++optimal;
+        if (placement_valid(pb_, ops, r.device)) {
+          std::vector<int> mdev = dev;
+          for (OpId v : ops) mdev[v] = r.device[v];
+          const std::vector<OpId> morder = linear_extension(g_, ops, r.start);
+          const double mroll = rollout(mdev, morder);
+          const double wroll = rollout(wdev, worder);
+          if (mroll <= wroll) {
+            FixedContext mctx = ctx;
+            std::vector<double> mstart = start;
+            append_asap(pb_, morder, mdev, mctx, mstart);
+            use_warm = false;
+            ctx = std::move(mctx);
+            dev = std::move(mdev);
+            start = std::move(mstart);
+            porder = morder;
+          } else {
+            ++rejected;
+          }
+        }
+      } catch (const std::exception&) {
+        ++fallback;
+      }
+    } else {
+      ++fallback;
+    }
+    if (use_warm) {
+      ctx = std::move(wctx);
+      dev = std::move(wdev);
+      start = std::move(wstart);
+    }
+    order.insert(order.end(), porder.begin(), porder.end());
+    report(stage, best_ms_);
+  }
+
+  LatencyResult sim;
+  try {
+    sim = simulate_latency(pb_, schedule_from_order(pb_, dev, order));
+  } catch (const std::exception& e) {
+    return finish(base_.schedule.device, linear_extension(g_, g_.topo_order(), hstart), SolveStatus::Heuristic,
+                  std::nan(""), fmt::format("split schedule rejected by the simulator: {}", e.what()));
+  }
+  const double split_ms = sim.makespan;
+  best_ms_ = std::min(best_ms_, split_ms);
+  int accepted = 0, windows = 0;
+  if (!interrupted() && left() >= kMinMilpSeconds) refine(dev, order, sim, accepted, windows);
+  const std::string notes = fmt::format(
+      "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved); "
+      "after parts {:.6g} s; refinement: {} windows, {} improvements; baseline {} {:.6g} s",
+      d.modules.size(), P,
+      opt_.max_part_ops > 0 ? fmt::format("{} ops", opt_.max_part_ops) : fmt::format("{} pairs", opt_.max_part_pairs),
+      solved, optimal, rejected, fallback, split_ms, windows, accepted, base_.name, base_.makespan);
+  Schedule s = finish(dev, order, SolveStatus::Feasible, std::nan(""), notes);
+  report("done", s.claimed_makespan);
+  return s;
+}
+
+void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, LatencyResult& sim, int& accepted,
+                         int& windows) {
+  const int n = pb_.num_ops(), K = pb_.num_devices();
+  if (n > 20000) return;  // the closure below is n^2/8 bytes
+  const Reachability reach(g_);
+  const bool by_ops = opt_.max_part_ops > 0;
+  const long long budget = by_ops ? opt_.max_part_ops : std::max<long>(opt_.max_part_pairs, 1);
+  const size_t max_ops = by_ops ? static_cast<size_t>(opt_.max_part_ops) : static_cast<size_t>(std::max<long long>(8, 2 * budget));
+  double cur = sim.makespan;
+  best_ms_ = std::min(best_ms_, cur);
+  for (int pass = 0; pass < 20; ++pass) {
+    // Boundaries between consecutive parts in the current global order.
+    std::vector<int> bounds;
+    for (int i = 1; i < n; ++i)
+      if (part_of_[order[i]] != part_of_[order[i - 1]]) bounds.push_back(i);
+    if (bounds.empty()) return;
+    bool improved = false;
+    for (size_t bi = 0; bi < bounds.size(); ++bi) {
+      if (interrupted() || left() < kMinMilpSeconds) return;
+      const int b = bounds[bi];
+      // Grow a window [lo, hi] of the order around the boundary within the budget.
+      int lo = b - 1, hi = b;
+      std::vector<OpId> win{order[lo], order[hi]};
+      long long size = by_ops ? 2 : (reach.comparable(order[lo], order[hi]) ? 0 : 1);
+      auto added = [&](OpId x) -> long long {
+        if (by_ops) return 1;
+        long long c = 0;
+        for (OpId y : win) c += reach.comparable(x, y) ? 0 : 1;
+        return c;
+      };
+      bool grow_left = true, grow_right = true, turn_left = true;
+      while ((grow_left || grow_right) && win.size() < max_ops) {
+        const bool left_side = (turn_left && grow_left) || !grow_right;
+        turn_left = !turn_left;
+        if (left_side) {
+          if (lo == 0) { grow_left = false; continue; }
+          const long long a = added(order[lo - 1]);
+          if (size + a > budget) { grow_left = false; continue; }
+          size += a;
+          win.push_back(order[--lo]);
+        } else {
+          if (hi == n - 1) { grow_right = false; continue; }
+          const long long a = added(order[hi + 1]);
+          if (size + a > budget) { grow_right = false; continue; }
+          size += a;
+          win.push_back(order[++hi]);
+        }
+      }
+      // Context: everything before the window, at its simulated times.
+      FixedContext ctx;
+      ctx.device.assign(n, -1);
+      ctx.finish.assign(n, 0.0);
+      ctx.device_free.assign(K, 0.0);
+      for (int i = 0; i < lo; ++i) {
+        const OpId v = order[i];
+        ctx.device[v] = dev[v];
+        ctx.finish[v] = sim.finish[v];
+        ctx.device_free[dev[v]] = std::max(ctx.device_free[dev[v]], sim.finish[v]);
+      }
+      // The current solution of the window, appended ASAP (it is what the simulator does).
+      std::vector<OpId> wops(order.begin() + lo, order.begin() + hi + 1);
+      FixedContext wctx = ctx;
+      std::vector<double> wstart(n, 0.0);
+      const double wobj = append_asap(pb_, wops, dev, wctx, wstart);
+      const double limit =
+          std::min(left(), std::max(kMinMilpSeconds, 0.1 * opt_.time_limit_s / static_cast<double>(bounds.size())));
+      ++windows;
+      try {
+        LatencyMilpRequest req;
+        req.ops = wops;
+        req.fixed = &ctx;
+        req.warm_device = dev;
+        req.warm_start = wstart;
+        const LatencyMilpResult r =
+            solve_latency_milp(pb_, req, milp_options(limit, fmt::format("refine {}/{}", bi + 1, bounds.size())));
+        if (!placement_valid(pb_, wops, r.device) || !(r.objective < wobj * (1 - 1e-9))) continue;
+        std::vector<int> ndev = dev;
+        for (OpId v : wops) ndev[v] = r.device[v];
+        const std::vector<OpId> morder = linear_extension(g_, wops, r.start);
+        std::vector<OpId> norder(order.begin(), order.begin() + lo);
+        norder.insert(norder.end(), morder.begin(), morder.end());
+        norder.insert(norder.end(), order.begin() + hi + 1, order.end());
+        LatencyResult nsim = simulate_latency(pb_, schedule_from_order(pb_, ndev, norder));
+        if (nsim.makespan < cur * (1 - 1e-9)) {
+          dev = std::move(ndev);
+          order = std::move(norder);
+          sim = std::move(nsim);
+          cur = sim.makespan;
+          best_ms_ = std::min(best_ms_, cur);
+          ++accepted;
+          improved = true;
+          report("refine", best_ms_);
+        }
+      } catch (const std::exception&) {
+        // keep the current schedule
+      }
+    }
+    if (!improved) return;
+  }
+}
+
+}  // namespace
+
+Schedule split_schedule(const Problem& pb, const SolveOptions& opt) {
+  SplitSolver solver(pb, opt);
+  return solver.run();
+}
+
+}  // namespace diviml

@@ -1,0 +1,205 @@
+// Lower bounds (DESIGN section 7): valid on brute-forced tiny instances and below every schedule.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "random_instances.h"
+#include "schedule/simulator.h"
+#include "solvers/bounds/bounds.h"
+#include "solvers/heuristics/heuristics.h"
+#include "solvers/milp/latency_milp.h"
+#include "solvers/split/split.h"
+
+namespace diviml {
+namespace {
+
+/// Exact optimum by enumeration: every placement x every topological order as the global
+/// priority (some optimal schedule's per-device orders follow the order of its start times,
+/// which is a topological order, and the simulator times them as soon as possible).
+double brute_force_optimum(const Problem& pb) {
+  const Graph& g = pb.graph();
+  const int n = pb.num_ops(), K = pb.num_devices();
+  std::vector<std::vector<OpId>> orders;
+  std::vector<OpId> cur;
+  std::vector<int> indeg(n);
+  for (OpId v = 0; v < n; ++v) indeg[v] = static_cast<int>(g.pred(v).size());
+  std::vector<char> used(n, 0);
+  std::function<void()> rec = [&]() {
+    if (static_cast<int>(cur.size()) == n) {
+      orders.push_back(cur);
+      return;
+    }
+    for (OpId v = 0; v < n; ++v)
+      if (!used[v] && indeg[v] == 0) {
+        used[v] = 1;
+        cur.push_back(v);
+        for (OpId w : g.succ(v)) --indeg[w];
+        rec();
+        for (OpId w : g.succ(v)) ++indeg[w];
+        cur.pop_back();
+        used[v] = 0;
+      }
+  };
+  rec();
+  double best = kInf;
+  std::vector<int> dev(n, 0);
+  while (true) {
+    bool ok = true;
+    for (OpId v = 0; v < n; ++v) ok = ok && pb.can_run(v, dev[v]);
+    if (ok)
+      for (const auto& o : orders) best = std::min(best, simulate_latency(pb, schedule_from_order(pb, dev, o)).makespan);
+    int i = 0;
+    while (i < n && ++dev[i] == K) dev[i++] = 0;
+    if (i == n) break;
+  }
+  return best;
+}
+
+std::vector<Schedule> baseline_schedules(const Problem& pb) {
+  std::vector<Schedule> out;
+  for (auto fn : {fastest_device_schedule, heft_schedule, cpop_schedule, peft_schedule, etf_schedule}) {
+    try {
+      out.push_back(fn(pb));
+    } catch (const std::exception&) {
+    }
+  }
+  out.push_back(random_schedule(pb, 7));
+  return out;
+}
+
+TEST(BoundBruteForce, BelowOptimumOnTinyInstances) {
+  int checked = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    const int n = 5 + static_cast<int>(seed % 2);
+    const int K = 2 + static_cast<int>(seed % 2);
+    auto pb = testing::random_problem(n, 0.4, K, seed, seed % 3 != 0);
+    const double opt = brute_force_optimum(*pb);
+    BoundOptions bo;
+    bo.milp_time_limit_s = 5;
+    const LatencyBounds lb = latency_lower_bounds(*pb, bo);
+    const double tol = 1e-9 * opt;
+    EXPECT_LE(lb.critical_path, opt + tol) << "seed " << seed;
+    EXPECT_LE(lb.critical_path_comm, opt + tol) << "seed " << seed;
+    EXPECT_LE(lb.load_balance, opt + tol) << "seed " << seed;
+    EXPECT_LE(lb.module_milp, opt + tol) << "seed " << seed;
+    EXPECT_LE(lb.decomposition, opt + tol) << "seed " << seed;
+    EXPECT_LE(lb.best, opt + tol) << "seed " << seed;
+    EXPECT_GT(lb.best, 0);
+    // The MILP on the whole instance proves the brute-force optimum.
+    SolveOptions so;
+    so.time_limit_s = 30;
+    const Schedule m = milp_schedule(*pb, so);
+    const double ms = simulate_latency(*pb, m).makespan;
+    EXPECT_GE(ms, opt - tol) << "seed " << seed;
+    if (m.status == SolveStatus::Optimal) EXPECT_NEAR(ms, opt, 1e-6 * opt) << "seed " << seed;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+TEST(BoundRandomGraphs, BelowEverySchedule) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const int n = 15 + static_cast<int>(seed * 3);
+    auto pb = testing::random_problem(n, 0.15, 3, seed, seed % 4 != 0);
+    BoundOptions bo;
+    bo.milp_time_limit_s = seed <= 3 ? 2 : 0;
+    const LatencyBounds lb = latency_lower_bounds(*pb, bo);
+    EXPECT_DOUBLE_EQ(lb.critical_path, critical_path_fastest(*pb));
+    EXPECT_GE(lb.best, lb.critical_path);
+    EXPECT_GE(lb.best, lb.load_balance);
+    EXPECT_GE(lb.modules, 1);
+    for (const Schedule& s : baseline_schedules(*pb)) {
+      const double ms = simulate_latency(*pb, s).makespan;
+      EXPECT_LE(lb.best, ms * (1 + 1e-9)) << "seed " << seed << " method " << s.method;
+    }
+  }
+}
+
+TEST(BoundChain, DecompositionIsExactOnAChain) {
+  // On a chain every op is a cut vertex; the device DP over cut vertices is a shortest path
+  // over placements, which is the optimum (no two ops can overlap).
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    auto pb = testing::random_problem(6, 0.0, 3, seed, true);
+    // random_dag with p = 0 has no edges; build a chain instead.
+    auto g = std::make_shared<Graph>();
+    const Graph& src = pb->graph();
+    for (int i = 0; i < 6; ++i) g->add_op(src.ops[i]);
+    for (auto& op : g->ops) {
+      op.inputs.clear();
+      op.outputs.clear();
+    }
+    Tensor in;
+    in.name = "in";
+    in.bytes = 3;
+    g->ops[0].inputs.push_back(g->add_tensor(in));
+    for (int i = 0; i < 6; ++i) {
+      Tensor t;
+      t.name = "t" + std::to_string(i);
+      t.bytes = 1 + i;
+      t.producer = i;
+      t.is_graph_output = i == 5;
+      const TensorId id = g->add_tensor(t);
+      g->ops[i].outputs.push_back(id);
+      if (i + 1 < 6) g->ops[i + 1].inputs.push_back(id);
+    }
+    g->finalize();
+    Problem chain(g, pb->platform_ptr());
+    const double opt = brute_force_optimum(chain);
+    const LatencyBounds lb = latency_lower_bounds(chain);
+    EXPECT_EQ(lb.modules, 6);
+    EXPECT_NEAR(lb.decomposition, opt, 1e-9 * opt) << "seed " << seed;
+    EXPECT_NEAR(lb.critical_path_comm, opt, 1e-9 * opt) << "seed " << seed;
+  }
+}
+
+TEST(BoundLoadBalance, IdenticalDevicesGiveAverageLoad) {
+  auto g = std::make_shared<Graph>();
+  double total = 0;
+  for (int i = 0; i < 10; ++i) {
+    Op op;
+    op.name = "v" + std::to_string(i);
+    op.type = "task";
+    op.flops = 1 + i;
+    total += op.flops;
+    Tensor t;
+    t.name = "t" + std::to_string(i);
+    t.is_graph_output = true;
+    t.producer = i;
+    op.outputs.push_back(static_cast<TensorId>(i));
+    g->add_op(op);
+  }
+  for (int i = 0; i < 10; ++i) {
+    Tensor t;
+    t.name = "t" + std::to_string(i);
+    t.is_graph_output = true;
+    t.producer = i;
+    g->add_tensor(t);
+  }
+  g->finalize();
+  auto plat = std::make_shared<Platform>(make_identical_platform(4));
+  Problem pb(g, plat);
+  const LatencyBounds lb = latency_lower_bounds(pb);
+  EXPECT_NEAR(lb.load_balance, total / 4, 1e-9 * total);
+  EXPECT_NEAR(lb.best, total / 4, 1e-9 * total);
+}
+
+TEST(BoundSplitAndMilp, BoundBelowSplitAndMilp) {
+  for (uint64_t seed = 21; seed <= 24; ++seed) {
+    auto pb = testing::random_problem(18, 0.2, 3, seed, true);
+    const LatencyBounds lb = latency_lower_bounds(*pb, BoundOptions{1.0, 1});
+    SolveOptions so;
+    so.time_limit_s = 4;
+    so.max_part_pairs = 15;
+    const Schedule s = split_schedule(*pb, so);
+    EXPECT_LE(lb.best, simulate_latency(*pb, s).makespan * (1 + 1e-9));
+    so.time_limit_s = 4;
+    const Schedule m = milp_schedule(*pb, so);
+    EXPECT_LE(lb.best, simulate_latency(*pb, m).makespan * (1 + 1e-9));
+    EXPECT_LE(m.lower_bound, simulate_latency(*pb, s).makespan * (1 + 1e-9));
+  }
+}
+
+}  // namespace
+}  // namespace diviml
