@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "frontend/generators.h"
 #include "frontend/llm.h"
 #include "frontend/load_graph.h"
@@ -90,11 +92,16 @@ double longest_path_flops(const Graph& g) {
 
 std::string data(const std::string& f) { return std::string(DIVIML_TEST_DATA) + "/" + f; }
 
+/// A scratch folder of this process (test binaries may run concurrently).
+fs::path scratch_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("diviml_generator_tests." + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
 /// Writes `text` to a fresh temporary .stg file and returns its path.
 std::string temp_stg(const std::string& name, const std::string& text) {
-  const fs::path dir = fs::temp_directory_path() / "diviml_generator_tests";
-  fs::create_directories(dir);
-  const fs::path p = dir / (name + ".stg");
+  const fs::path p = scratch_dir() / (name + ".stg");
   std::ofstream(p) << text;
   return p.string();
 }
@@ -379,6 +386,7 @@ TEST(GeneratorStg, MalformedInputNamesTheLine) {
     EXPECT_NE(msg.find(std::string(c.name) + ".stg"), std::string::npos) << c.name << ": names the file: " << msg;
   }
   EXPECT_THROW(read_stg(data("no_such_file.stg")), InputError);
+  fs::remove_all(scratch_dir());
 }
 
 // ---------------------------------------------------------------- LLM
@@ -519,8 +527,7 @@ int run_cli(const std::string& args, const std::string& log) {
 }  // namespace
 
 TEST(GeneratorCli, WritesLoadableGraphs) {
-  const fs::path dir = fs::temp_directory_path() / "diviml_generator_tests";
-  fs::create_directories(dir);
+  const fs::path dir = scratch_dir();
   const std::string log = (dir / "cli.log").string();
   const std::string rw_path = (dir / "rw.json").string();
   ASSERT_EQ(run_cli("generate randwire --graph ba --m 3 --nodes 16 --stages 2 --seed 4 -o " + rw_path, log), 0);
@@ -542,5 +549,6 @@ TEST(GeneratorCli, WritesLoadableGraphs) {
   EXPECT_NE(run_cli("generate randwire --graph xx", log), 0);
   EXPECT_NE(run_cli("generate llm --hidden 100 --heads 3", log), 0);
   EXPECT_NE(run_cli("generate llm --preset 99b", log), 0);
+  fs::remove_all(dir);
 }
 #endif

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/solver.h"
 #include "solvers/split/split.h"
@@ -25,6 +26,8 @@ const std::vector<MethodInfo>& latency_methods() {
       {"random", "random valid placement and random topological order (uses --seed)",
        [](const Problem& pb, const SolveOptions& opt) { return random_schedule(pb, opt.seed); }},
       {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule},
+      {"m-etf", "memory-aware ETF (Baechi m-ETF): only devices with room for the op's weights and tensors", [](const Problem& pb, const SolveOptions&) { return metf_schedule(pb); }},
+      {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); }},
       // {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
   };
   return methods;

@@ -330,7 +330,11 @@ Schedule SplitSolver::run() {
     append_asap(pb_, worder, wdev, wctx, wstart);
     std::vector<OpId> porder = worder;
     bool use_warm = true;
-    const double share = std::min(left(), (parts_deadline - elapsed()) * weight[i] / weight_left);
+    // Proportional share of the parts' time, at least an equal share and kMinMilpSeconds (most
+    // parts prove optimality in milliseconds; the limit only binds on hard ones).
+    const double parts_left = std::max(0.0, parts_deadline - elapsed());
+    const double share = std::min(left(), std::max({parts_left * weight[i] / weight_left,
+                                                    parts_left / static_cast<double>(P - i), kMinMilpSeconds}));
     weight_left -= weight[i];
     if (share >= kMinMilpSeconds && !interrupted()) {
       try {
