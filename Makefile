@@ -21,7 +21,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/diviml compare $(DEFAULT_MODEL) --platform $(DEFAULT_PLATFORM)
+	$(BUILD)/diviml compare $(DEFAULT_MODEL) --platform $(DEFAULT_PLATFORM) --time-limit 30
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -93,7 +93,9 @@ TEST(BoundBruteForce, BelowOptimumOnTinyInstances) {
     const Schedule m = milp_schedule(*pb, so);
     const double ms = simulate_latency(*pb, m).makespan;
     EXPECT_GE(ms, opt - tol) << "seed " << seed;
-    if (m.status == SolveStatus::Optimal) EXPECT_NEAR(ms, opt, 1e-6 * opt) << "seed " << seed;
+    if (m.status == SolveStatus::Optimal) {
+      EXPECT_NEAR(ms, opt, 1e-6 * opt) << "seed " << seed;
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 12);

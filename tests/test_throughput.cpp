@@ -133,22 +133,28 @@ TEST(Throughput, PipelinedSimulationReachesAnalyticPeriod) {
       Place p(R, std::vector<int>(n));
       for (auto& rep : p)
         for (int& d : rep) d = static_cast<int>(rng() % 3);
-      for (bool contention : {true, false}) {
-        PipelineOptions po;
-        po.contention = contention;
-        const PipelineResult pr = simulate_pipeline(in, p, po);
-        const double analytic = compute_loads(in, p).period / R;
-        if (contention) {
-          const double rel = std::fabs(pr.period_per_inference_s - analytic) / analytic;
-          worst = std::max(worst, rel);
-          EXPECT_LE(rel, 0.02) << "seed " << seed << " R " << R;
-        } else {
-          // Without contention links are not serial resources: never slower than the period.
-          EXPECT_LE(pr.period_per_inference_s, analytic * 1.02) << "seed " << seed << " R " << R;
+      for (Dispatch dispatch : {Dispatch::Periodic, Dispatch::Greedy})
+        for (bool contention : {true, false}) {
+          PipelineOptions po;
+          po.contention = contention;
+          po.dispatch = dispatch;
+          const PipelineResult pr = simulate_pipeline(in, p, po);
+          const double analytic = compute_loads(in, p).period / R;
+          if (contention) {
+            const double rel = std::fabs(pr.period_per_inference_s - analytic) / analytic;
+            worst = std::max(worst, rel);
+            EXPECT_LE(rel, dispatch == Dispatch::Periodic ? 0.01 : 0.02) << "seed " << seed << " R " << R;
+          } else {
+            // Without contention links are not serial resources: never slower than the period.
+            EXPECT_LE(pr.period_per_inference_s, analytic * 1.02) << "seed " << seed << " R " << R;
+          }
+          EXPECT_GT(pr.latency_mean_s, 0);
+          EXPECT_GT(pr.first_latency_s, 0);
+          if (dispatch == Dispatch::Periodic && contention) {
+            // The paced run at the period keeps latency bounded: no drift between halves.
+            EXPECT_LE(pr.latency_max_s, pr.latency_mean_s * 3 + analytic * R * 4);
+          }
         }
-        EXPECT_GT(pr.latency_mean_s, 0);
-        EXPECT_GT(pr.first_latency_s, 0);
-      }
       ++cases;
     }
   }

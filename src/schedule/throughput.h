@@ -88,8 +88,15 @@ ThroughputAnalysis analyze_throughput(const Problem& pb, const ThroughputSchedul
 /// Structure check (sizes, devices that can run each op); throws ScheduleError.
 void check_throughput_structure(const Problem& pb, const ThroughputSchedule& s);
 
+/// How the pipelined simulation orders work on a resource.
+enum class Dispatch {
+  Periodic,  ///< fixed cyclic order from the analytic period (reaches R / P exactly; docs/throughput.md)
+  Greedy,    ///< ready work, oldest inference first (then topological rank / ready time)
+};
+
 struct PipelineOptions {
   int inferences = 0;       ///< 0: max(400, 100 R)
+  Dispatch dispatch = Dispatch::Periodic;
   bool contention = true;   ///< each link direction sends one tensor at a time (the period counts links as resources)
 };
 
@@ -104,10 +111,12 @@ struct PipelineResult {
   double release_interval_s = 0;        ///< pacing of the latency run
 };
 
-/// Pipelined discrete-event simulation: inference j uses replica j mod R; each device runs its
-/// ready ops oldest inference first (then topological rank); each link direction (with
-/// contention) sends oldest inference first, then by ready time. A saturated run (every
-/// inference available at time 0) measures the throughput; a paced run measures latency.
+/// Pipelined discrete-event simulation: inference j uses replica j mod R. Dispatch::Greedy: each
+/// device runs its ready ops oldest inference first (then topological rank); each link direction
+/// (with contention) sends oldest inference first, then by ready time. Dispatch::Periodic: each
+/// resource follows the cyclic order of the analytic schedule. A saturated run (every inference
+/// available at time 0) measures the throughput (in-order completions over the middle half); a
+/// paced run measures latency.
 PipelineResult simulate_pipeline(const Problem& pb, const ThroughputSchedule& s, const PipelineOptions& opt = {});
 PipelineResult simulate_pipeline(const ThroughputInstance& in, const std::vector<std::vector<int>>& place,
                                  const PipelineOptions& opt = {});

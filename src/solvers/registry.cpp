@@ -28,7 +28,7 @@ const std::vector<MethodInfo>& latency_methods() {
       {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule},
       {"m-etf", "memory-aware ETF (Baechi m-ETF): only devices with room for the op's weights and tensors", [](const Problem& pb, const SolveOptions&) { return metf_schedule(pb); }},
       {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); }},
-      // {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
+      {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
   };
   return methods;
 }

@@ -14,6 +14,7 @@
 #include "schedule/simulator.h"
 #include "solvers/memory/memory.h"
 #include "solvers/split/split.h"
+#include "solvers/throughput/throughput_solvers.h"
 
 namespace diviml {
 
@@ -314,33 +315,62 @@ LlmPlan plan_common(const Problem& pb, const LlmPlanOptions& opt, bool memoise, 
                                  rb.count % N ? fmt::format(" ({} is not divisible by {})", rb.count, N) : ""));
   check_memory_feasible(pb, what);
   LlmPlan plan;
+  // GPUs only first; then with the server CPUs (always when the GPUs lack the memory, and when
+  // allowed, kept only if the period drops by more than cpu_gain: a CPU stage costs latency).
+  bool have = false;
+  double gpu_period = kInf;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool cpu = opt.use_cpu || attempt == 1;
+    const bool cpu = attempt == 1;
+    if (cpu && have && !opt.use_cpu) break;
     Planner P(pb, rb, ss, cpu);
     P.memoise = memoise;
     auto [share, period] = P.outer(opt.layers_per_server);
     plan.subproblems_solved += P.subproblems;
     if (share.empty()) {
       if (cpu) {
-        double need = pb.graph().total_weight_bytes(), have = 0, block = 0;
-        for (int k = 0; k < pb.num_devices(); ++k) have += pb.memory_capacity(k);
+        double need = pb.graph().total_weight_bytes(), avail = 0, block = 0;
+        for (int k = 0; k < pb.num_devices(); ++k) avail += pb.memory_capacity(k);
         for (int i = 0; i < rb.period; ++i) block += P.uweight[rb.first + i];
         throw InputError(fmt::format("{}: the model does not fit the cluster '{}' as a pipeline: it needs {} of weights "
                                      "({} layers of {} each) and the {} devices offer {} usable",
-                                     what, pb.platform().name, gb(need), rb.count, gb(block), pb.num_devices(), gb(have)));
+                                     what, pb.platform().name, gb(need), rb.count, gb(block), pb.num_devices(), gb(avail)));
       }
       continue;
     }
+    if (cpu && have && !(period < gpu_period * (1 - opt.cpu_gain))) break;
     plan.layers_per_server = share;
     plan.dp_period_s = period;
+    plan.summary.clear();
     std::vector<int> dev = P.place(share, plan.summary);
     plan.schedule.replicas = 1;
     plan.schedule.device = {dev};
-    if (cpu && !opt.use_cpu) plan.summary += " (GPUs alone lack the memory: server CPUs hold layers)";
-    break;
+    if (cpu) {
+      plan.summary += have ? fmt::format(" (server CPUs hold units: period -{:.1f}% vs GPUs only)",
+                                         100 * (1 - period / gpu_period))
+                           : " (GPUs alone lack the memory: server CPUs hold layers)";
+    }
+    have = true;
+    if (!cpu) gpu_period = period;
   }
   plan.schedule.status = SolveStatus::Heuristic;
   plan.schedule.claimed_period = std::numeric_limits<double>::quiet_NaN();
+  plan.symmetric_period_s = analyze_throughput(pb, plan.schedule).period_s;
+  if (opt.refine_s > 0) {
+    // Single-op moves anywhere (breaks the contiguity/symmetry where that pays), kept only when
+    // the period drops and the memory (activations included) still fits.
+    const ThroughputInstance in = ThroughputInstance::from_problem(pb);
+    std::vector<std::vector<int>> place = plan.schedule.device;
+    if (improve_throughput_placement(in, place, opt.refine_s)) {
+      ThroughputSchedule t = plan.schedule;
+      t.device = place;
+      const ThroughputAnalysis a = analyze_throughput(pb, t);
+      if (a.memory_violations.empty() && a.period_s < plan.symmetric_period_s * (1 - 1e-9)) {
+        plan.schedule.device = place;
+        plan.summary += fmt::format("; refined by single-op moves: period -{:.1f}%",
+                                    100 * (1 - a.period_s / plan.symmetric_period_s));
+      }
+    }
+  }
   evaluate_llm_plan(pb, plan);
   plan.solve_seconds = since(t0);
   plan.schedule.solve_seconds = plan.solve_seconds;

@@ -54,8 +54,15 @@ struct LlmPlanOptions {
   int layers_per_server = 0;
   /// uniform-layers: require the layer count to be divisible by the number of GPUs.
   bool require_divisible = false;
-  /// Allow the server CPUs to hold layers (default: GPUs only, the CPU keeps the I/O).
-  bool use_cpu = false;
+  /// The server CPUs may hold units too: the plan with CPUs is kept when its period is shorter
+  /// than the GPU-only plan's by more than cpu_gain (a CPU stage usually costs latency). false:
+  /// GPUs only, unless the GPUs alone lack the memory (then the CPUs are used regardless).
+  bool use_cpu = true;
+  double cpu_gain = 0.01;
+  /// Seconds of refinement after the symmetric plan: hill climbing over single-op moves on the
+  /// whole cluster (improve_throughput_placement), kept when it shortens the period within memory.
+  /// 0: the pure symmetric plan.
+  double refine_s = 2;
 };
 
 struct LlmPlan {
@@ -65,6 +72,7 @@ struct LlmPlan {
   double throughput_per_s = 0;
   double latency_s = 0;                  ///< one inference alone (latency simulator)
   double dp_period_s = 0;                ///< the planner's own estimate of the period
+  double symmetric_period_s = 0;         ///< analytic period of the symmetric plan before refinement
   int subproblems_solved = 0;            ///< distinct one-server placements solved
   std::vector<double> headroom_bytes;    ///< per device: capacity - (weights + activations + reserve)
   double solve_seconds = 0;

@@ -166,10 +166,13 @@ Schedule metf_schedule(const Problem& pb) {
         if (!pb.can_run(v, k)) continue;
         const bool fits = weights[k] + live[k] + need_on(v, k) <= cap[k];
         const double est = std::max(dev_free[k], arrival(v, k));
-        // A fitting candidate always beats a non-fitting one (used only when nothing fits).
+        const double eft = est + pb.exec(v, k);
+        // A fitting candidate always beats a non-fitting one (used only when nothing fits); then
+        // the earliest finish (heterogeneous devices: the earliest start alone would keep every op
+        // on the device holding its inputs), then the higher static level.
         const bool better = (fits && !bfits) ||
-                            (fits == bfits && (est < best - 1e-15 || (est <= best + 1e-15 && level[v] > blevel)));
-        if (bv == kNoOp || better) bv = v, bk = k, best = est, blevel = level[v], bfits = fits;
+                            (fits == bfits && (eft < best - 1e-15 || (eft <= best + 1e-15 && level[v] > blevel)));
+        if (bv == kNoOp || better) bv = v, bk = k, best = eft, blevel = level[v], bfits = fits;
       }
     if (!bfits) {
       // Nothing fits by the estimate: take the runnable device with the most free memory; the
@@ -177,13 +180,12 @@ Schedule metf_schedule(const Problem& pb) {
       double freest = -kInf;
       for (int k = 0; k < K; ++k)
         if (pb.can_run(bv, k) && cap[k] - weights[k] - live[k] > freest) freest = cap[k] - weights[k] - live[k], bk = k;
-      best = std::max(dev_free[bk], arrival(bv, bk));
     }
     const OpId v = bv;
     const int k = bk;
     dev[v] = k;
-    start[v] = best;
-    finish[v] = best + pb.exec(v, k);
+    start[v] = std::max(dev_free[k], arrival(v, k));
+    finish[v] = start[v] + pb.exec(v, k);
     dev_free[k] = finish[v];
     weights[k] += pb.weight_bytes(v);
     for (TensorId t : g.ops[v].inputs)

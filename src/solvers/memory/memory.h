@@ -38,7 +38,9 @@ MemoryRequirement memory_requirement(const Problem& pb);
 /// (e.g. the method name). Does nothing when the platform has unlimited memory.
 void check_memory_feasible(const Problem& pb, const std::string& what = "memory");
 
-/// m-ETF: ETF list scheduling (earliest start first, ties by static level) where a device is only
+/// m-ETF: ETF-style list scheduling (the ready (op, device) pair with the earliest finish time -
+/// on heterogeneous devices the earliest start alone keeps every op where its inputs are - ties by
+/// static level, no insertion) where a device is only
 /// a candidate for an op when its weights, the op's output and the inputs it has to receive fit
 /// in the device's remaining memory (weights stay resident; activations are freed once their last
 /// consumer on the device has run). The result is checked by the simulator and repaired

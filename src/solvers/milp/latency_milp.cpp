@@ -43,6 +43,7 @@ struct Instance {
   std::vector<double> cap;                  // remaining memory per device
   std::vector<double> weight;               // per local op
   std::vector<double> minp, head, tail_succ, tail;
+  std::vector<double> ext_tail;             // per local op: lookahead through later ops (0: off)
   std::vector<std::vector<int>> sym_classes;  // device classes used for symmetry breaking
 };
 
@@ -148,6 +149,23 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
   in.head.assign(m, 0);
   in.tail_succ.assign(m, 0);
   in.tail.assign(m, 0);
+  in.ext_tail.assign(m, 0);
+  if (req.lookahead_tails && !req.ops.empty()) {
+    // Bottom level at fastest times over the whole graph: a valid least time from an op's start
+    // to the end, whatever the later parts decide.
+    std::vector<double> bottom(n, 0);
+    const auto& topo = g.topo_order();
+    for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+      double b = 0;
+      for (OpId w : g.succ(*it)) b = std::max(b, bottom[w]);
+      bottom[*it] = pb.min_exec(*it) + b;
+    }
+    for (int i = 0; i < m; ++i) {
+      for (OpId w : g.succ(in.ops[i]))
+        if (in.local[w] < 0) in.ext_tail[i] = std::max(in.ext_tail[i], bottom[w]);
+      in.tail_succ[i] = in.ext_tail[i];
+    }
+  }
   for (int i = 0; i < m; ++i) {
     double r = kInf;
     for (int k : in.feas[i]) {
@@ -203,7 +221,7 @@ double evaluate(const Instance& in, const std::vector<int>& dev, const std::vect
     S[i] = st;
     C[i] = st + in.p[i][k];
     avail[k] = C[i];
-    obj = std::max(obj, C[i] + in.deliv[i][k]);
+    obj = std::max(obj, C[i] + std::max(in.deliv[i][k], in.ext_tail[i]));
   }
   if (start_out) *start_out = S;
   return obj;

@@ -22,6 +22,10 @@ struct LatencyMilpRequest {
   /// Optional warm start (device and start per op of the whole graph, entries of `ops` used).
   std::vector<int> warm_device;
   std::vector<double> warm_start;
+  /// Splitting heuristic: charge each op the fastest-time path through its successors outside
+  /// `ops` (T >= C_v + that tail), so a part is judged by its effect on the whole graph's latency
+  /// instead of its own finish. Off for bounds, which need the part's isolated objective.
+  bool lookahead_tails = false;
 };
 
 struct LatencyMilpResult {

@@ -341,6 +341,7 @@ Schedule SplitSolver::run() {
         LatencyMilpRequest req;
         req.ops = ops;
         req.fixed = &ctx;
+        req.lookahead_tails = true;
         req.warm_device = wdev;
         req.warm_start = wstart;
         const LatencyMilpResult r = solve_latency_milp(pb_, req, milp_options(share, stage));
@@ -473,6 +474,7 @@ void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, Latenc
         LatencyMilpRequest req;
         req.ops = wops;
         req.fixed = &ctx;
+        req.lookahead_tails = true;
         req.warm_device = dev;
         req.warm_start = wstart;
         const LatencyMilpResult r =

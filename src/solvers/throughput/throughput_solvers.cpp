@@ -535,7 +535,9 @@ ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
   const double refine_share = split ? 0.3 : 0.0;
   for (size_t i = 0; i < rs.size(); ++i) {
     const int R = rs[i];
-    const double budget = std::max(0.05, c.time_left() * (1 - refine_share) / static_cast<double>(rs.size() - i));
+    if (i > 0 && c.time_left() < 0.2) break;  // out of time: keep the best so far
+    const double budget =
+        std::max(0.05, (c.time_left() - 0.3) * (1 - refine_share) / static_cast<double>(rs.size() - i));
     Place warm = best_baseline(c, R);
     if (warm.empty()) continue;
     Place warm_inst = split ? to_coarse(coarse, c.in, warm) : warm;
