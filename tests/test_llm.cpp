@@ -91,12 +91,15 @@ TEST(Llm, SymmetricPlanEqualsFlatSolve) {
       }
       LlmPlanOptions pure;
       pure.refine_s = 0;
+      pure.search_groups = false;
       const LlmPlan sym = plan_llm_symmetric(*pb, pure);
       const LlmPlan flat = plan_llm_flat(*pb, pure);
       EXPECT_NEAR(sym.period_s, flat.period_s, 0.01 * flat.period_s);
       EXPECT_NEAR(sym.symmetric_period_s, sym.period_s, 1e-12 * sym.period_s);
-      // Refinement never makes it worse.
-      EXPECT_LE(plan_llm_symmetric(*pb).period_s, sym.period_s * (1 + 1e-9));
+      // Refinement and the search over pipeline groups never make it worse.
+      const LlmPlan full = plan_llm_symmetric(*pb);
+      EXPECT_GE(full.throughput_per_s, sym.throughput_per_s * (1 - 1e-9));
+      EXPECT_NEAR(full.throughput_per_s, plan_llm_flat(*pb).throughput_per_s, 0.01 * full.throughput_per_s);
       EXPECT_LE(sym.subproblems_solved, flat.subproblems_solved);
       int total = 0;
       for (int m : sym.layers_per_server) total += m;
@@ -117,6 +120,29 @@ TEST(Llm, SymmetricNotWorseThanFlatPipelineDp) {
     const double dp_thr = analyze_throughput(*pb, dp).throughput_per_s;
     EXPECT_GE(sym.throughput_per_s, 0.99 * dp_thr) << servers << " servers";
   }
+}
+
+TEST(Llm, GroupsOfServersRunPipelinesSideBySide) {
+  auto pb = problem(small_llm(8), "llm-cluster-4");
+  LlmPlanOptions pure;
+  pure.search_groups = false;
+  pure.refine_s = 0;
+  const LlmPlan one_pipeline = plan_llm_symmetric(*pb, pure);
+  const LlmPlan full = plan_llm_symmetric(*pb);
+  EXPECT_GE(full.throughput_per_s, one_pipeline.throughput_per_s * (1 - 1e-9));
+  auto pb1 = problem(small_llm(8), "llm-cluster-1");
+  const LlmPlan single = plan_llm_symmetric(*pb1, pure);
+  EXPECT_GE(full.throughput_per_s, 0.95 * 4 * single.throughput_per_s);
+  const ThroughputAnalysis a = analyze_throughput(*pb, full.schedule);
+  EXPECT_TRUE(a.memory_violations.empty());
+  EXPECT_EQ(full.replicas, full.schedule.replicas);
+  // Replicas use disjoint devices.
+  std::vector<int> owner(pb->num_devices(), -1);
+  for (int r = 0; r < full.schedule.replicas; ++r)
+    for (int k : full.schedule.device[r]) {
+      EXPECT_TRUE(owner[k] == -1 || owner[k] == r);
+      owner[k] = r;
+    }
 }
 
 TEST(Llm, UniformLayersSplitsEquallyOverGpus) {
@@ -311,7 +337,8 @@ TEST(LlmBench, DISABLED_Clusters) {
                  model, n, phase, sym.throughput_per_s, uni_thr, speed, sym.solve_seconds, sym.latency_s, uni_lat,
                  sym.subproblems_solved, flat.subproblems_solved, flat.solve_seconds,
                  flat.period_s / sym.period_s, pdp, head / 1e9, shares);
-      fmt::print("      plan: {} | symmetric plan before refinement: {:.4g}/s\n", sym.summary, 1 / sym.symmetric_period_s);
+      fmt::print("      plan (R={}): {} | before refinement: {:.4g}/s\n", sym.replicas, sym.summary,
+                 sym.replicas / sym.symmetric_period_s);
     }
   }
 }
@@ -357,7 +384,7 @@ TEST(LlmBench, DISABLED_FlatMilp) {
         st = "err";
       }
       fmt::print("{:<14} {:>3} | {:>10.4g} {:>8.4f} | {:>10} {:>8} {:>10} | {:>10} {:>8} | pure symmetric {:.4g}\n", c.name, n,
-                 sym.throughput_per_s, sym.solve_seconds, mt, ms, mg, st, sts, 1 / sym.symmetric_period_s);
+                 sym.throughput_per_s, sym.solve_seconds, mt, ms, mg, st, sts, sym.replicas / sym.symmetric_period_s);
     }
   }
 }

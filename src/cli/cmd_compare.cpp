@@ -1,4 +1,7 @@
 // diviml compare GRAPH --platform P [--methods a,b]: one row per method.
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -15,6 +18,7 @@ struct CompareArgs {
   std::vector<std::string> methods;
   std::string json_out;
   std::string objective = "latency";
+  double bound_milp_s = 2;
   ThroughputCliArgs throughput;
 };
 
@@ -31,17 +35,33 @@ void run_compare(const CompareArgs& a) {
     for (const auto& m : latency_methods())
       if (m.name != "random" && m.name != "milp") methods.push_back(m.name);
   }
-  const LatencyBounds bounds = latency_lower_bounds(*pb);
+  BoundOptions bo;
+  bo.milp_time_limit_s = a.bound_milp_s;
+  bo.threads = a.solve.threads;
+  const LatencyBounds bounds = latency_lower_bounds(*pb, bo);
   const Graph& g = pb->graph();
   fmt::print("{} ({} ops, {:.3g} GFLOP) on {} ({} devices); lower bound {}\n", g.name, g.num_ops(),
              g.total_flops() / 1e9, pb->platform().name, pb->num_devices(), format_seconds(bounds.best));
-  const Schedule fastest = solve_latency(*pb, "fastest-device", a.solve.options());
-  const double base = simulate_latency(*pb, fastest).makespan;
+  // Speedups are relative to the best single device; with tight memory there may be none.
+  Schedule fastest;
+  double base = std::numeric_limits<double>::quiet_NaN();
+  try {
+    fastest = solve_latency(*pb, "fastest-device", a.solve.options());
+    base = simulate_latency(*pb, fastest).makespan;
+  } catch (const InputError&) {
+  }
   fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>10} {:>12} {:>10}\n", "method", "latency", "speedup",
              "lower bound", "gap", "status", "contention", "solve");
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& m : methods) {
-    Schedule s = m == "fastest-device" ? fastest : solve_latency(*pb, m, a.solve.options());
+    Schedule s;
+    try {
+      s = m == "fastest-device" && !std::isnan(base) ? fastest : solve_latency(*pb, m, a.solve.options());
+    } catch (const InputError& err) {  // one method failing (e.g. memory) does not hide the others
+      fmt::print("{:<16} failed: {}\n", m, err.what());
+      rows.push_back({{"method", m}, {"error", err.what()}});
+      continue;
+    }
     const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
     fmt::print("{:<16} {:>12} {:>7.2f}x {:>12} {:>7.1f}% {:>10} {:>12} {:>10}\n", m, format_seconds(e.makespan),
                base / e.makespan, format_seconds(e.lower_bound), 100 * e.gap, to_string(s.status),
@@ -65,6 +85,10 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--methods", a->methods, "comma-separated methods (default: every method except random and milp)")
       ->delimiter(',');
   cmd->add_option("--json", a->json_out, "also write the table as JSON");
+  cmd->add_option("--bound-milp-time", a->bound_milp_s,
+                  "seconds in total for per-module MILP lower bounds (0: only the closed-form bounds)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   cmd->add_option("--objective", a->objective, "latency or throughput")
       ->check(CLI::IsMember({"latency", "throughput"}))
       ->capture_default_str();

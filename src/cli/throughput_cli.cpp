@@ -205,8 +205,9 @@ void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, cons
   const ThroughputOptions o = make_options(solve, t);
   auto pb = model.load_problem();
   std::vector<std::string> methods = methods_in;
-  if (methods.empty())
-    for (const auto& m : throughput_methods()) methods.push_back(m.name);
+  if (methods.empty())  // the LLM planners need repeated layers: only on request
+    for (const auto& m : throughput_methods())
+      if (m.name != "llm-symmetric" && m.name != "uniform-layers") methods.push_back(m.name);
   for (const auto& m : methods) {
     bool known = false;
     for (const auto& x : throughput_methods()) known = known || x.name == m;

@@ -1,8 +1,10 @@
 // The latency method registry (solver.h): name -> scheduler, plus "device:NAME".
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
@@ -71,7 +73,16 @@ Schedule solve_latency(const Problem& pb, const std::string& method, const Solve
       for (const MethodInfo& m : latency_methods()) names += (names.empty() ? "" : ", ") + m.name;
       throw InputError("unknown method '" + method + "' (valid: " + names + ", device:NAME)");
     }
+    check_memory_feasible(pb, "method '" + method + "'");
     s = found->run(pb, opt);
+    // Solvers model weights only; activations are checked here and overflowing ops moved.
+    if (!simulate_latency(pb, s).memory_violations.empty()) {
+      s = repair_memory(pb, std::move(s));
+      s.start.clear();
+      s.claimed_makespan = std::numeric_limits<double>::quiet_NaN();
+      if (s.status == SolveStatus::Optimal) s.status = SolveStatus::Feasible;
+      s.notes += (s.notes.empty() ? "" : "; ") + std::string("memory repaired after solving (activations)");
+    }
   }
   s.method = method;
   s.solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -17,8 +17,6 @@ ThroughputSchedule finish(const Problem& pb, LlmPlan plan, const ThroughputOptio
     throw InputError(fmt::format("{}: latency cap {:.6g} s cannot be met (its pipeline needs {:.6g} s per inference)", what,
                                  opt.max_latency_s, plan.latency_s));
   ThroughputSchedule s = std::move(plan.schedule);
-  const int R = std::max(1, opt.replicas);
-  if (R > 1) s.device.assign(R, s.device[0]);
   s.method = what;
   return s;
 }

@@ -7,8 +7,9 @@
 
 namespace diviml {
 
-/// `--objective throughput --method llm-symmetric`: the symmetric pipeline plan (R = 1; a larger
-/// R replicates the same placement, which leaves the throughput unchanged). Throws InputError
+/// `--objective throughput --method llm-symmetric`: the symmetric plan. The planner chooses the
+/// number of replicas itself (pipelines over groups of servers side by side; --replicas is not
+/// used). Throws InputError
 /// when the plan overflows a device's memory, misses the latency cap, or on bad input (see
 /// plan_llm_symmetric).
 ThroughputSchedule llm_symmetric_throughput(const Problem& pb, const ThroughputOptions& opt);

@@ -315,43 +315,81 @@ LlmPlan plan_common(const Problem& pb, const LlmPlanOptions& opt, bool memoise, 
                                  rb.count % N ? fmt::format(" ({} is not divisible by {})", rb.count, N) : ""));
   check_memory_feasible(pb, what);
   LlmPlan plan;
-  // GPUs only first; then with the server CPUs (always when the GPUs lack the memory, and when
-  // allowed, kept only if the period drops by more than cpu_gain: a CPU stage costs latency).
-  bool have = false;
-  double gpu_period = kInf;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool cpu = attempt == 1;
-    if (cpu && have && !opt.use_cpu) break;
-    Planner P(pb, rb, ss, cpu);
-    P.memoise = memoise;
-    auto [share, period] = P.outer(opt.layers_per_server);
-    plan.subproblems_solved += P.subproblems;
-    if (share.empty()) {
-      if (cpu) {
-        double need = pb.graph().total_weight_bytes(), avail = 0, block = 0;
-        for (int k = 0; k < pb.num_devices(); ++k) avail += pb.memory_capacity(k);
-        for (int i = 0; i < rb.period; ++i) block += P.uweight[rb.first + i];
-        throw InputError(fmt::format("{}: the model does not fit the cluster '{}' as a pipeline: it needs {} of weights "
-                                     "({} layers of {} each) and the {} devices offer {} usable",
-                                     what, pb.platform().name, gb(need), rb.count, gb(block), pb.num_devices(), gb(avail)));
+  // Position of every device in its server, to map a group's plan onto the other groups.
+  std::vector<std::pair<int, int>> where(pb.num_devices());
+  for (int s = 0; s < N; ++s)
+    for (size_t j = 0; j < ss.devices[s].size(); ++j) where[ss.devices[s][j]] = {s, static_cast<int>(j)};
+  std::string last_error;
+  double best_thr = -1;
+  // Outer search over the pipeline depth: groups of g consecutive servers each run the whole
+  // model as one pipeline (R = N / g replicas, data parallelism across groups); g = N is the pure
+  // pipeline over every server.
+  for (int g = N; g >= 1; --g) {
+    if (N % g != 0) continue;
+    if (g != N && (!opt.search_groups || opt.layers_per_server > 0)) continue;
+    ServerStructure sub = ss;
+    sub.devices.resize(g);
+    LlmPlan cand;
+    // GPUs only first; then with the server CPUs (always when the GPUs lack the memory, and when
+    // allowed, kept only if the period drops by more than cpu_gain: a CPU stage costs latency).
+    bool have = false;
+    double gpu_period = kInf;
+    std::vector<int> dev;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool cpu = attempt == 1;
+      if (cpu && have && !opt.use_cpu) break;
+      Planner P(pb, rb, sub, cpu);
+      P.memoise = memoise;
+      auto [share, period] = P.outer(opt.layers_per_server);
+      cand.subproblems_solved += P.subproblems;
+      if (share.empty()) {
+        if (cpu && !have) {
+          double need = pb.graph().total_weight_bytes(), avail = 0, block = 0;
+          for (int s2 = 0; s2 < g; ++s2)
+            for (int k : ss.devices[s2]) avail += pb.memory_capacity(k);
+          for (int i = 0; i < rb.period; ++i) block += P.uweight[rb.first + i];
+          last_error = fmt::format("{}: the model does not fit the cluster '{}' as a pipeline: it needs {} of weights "
+                                   "({} layers of {} each) and the {} servers offer {} usable",
+                                   what, pb.platform().name, gb(need), rb.count, gb(block), g, gb(avail));
+        }
+        continue;
       }
-      continue;
+      if (cpu && have && !(period < gpu_period * (1 - opt.cpu_gain))) break;
+      cand.layers_per_server = share;
+      cand.dp_period_s = period;
+      cand.summary.clear();
+      dev = P.place(share, cand.summary);
+      if (cpu)
+        cand.summary += have ? fmt::format(" (server CPUs hold units: period -{:.1f}% vs GPUs only)",
+                                           100 * (1 - period / gpu_period))
+                             : " (GPUs alone lack the memory: server CPUs hold layers)";
+      have = true;
+      if (!cpu) gpu_period = period;
     }
-    if (cpu && have && !(period < gpu_period * (1 - opt.cpu_gain))) break;
-    plan.layers_per_server = share;
-    plan.dp_period_s = period;
-    plan.summary.clear();
-    std::vector<int> dev = P.place(share, plan.summary);
-    plan.schedule.replicas = 1;
-    plan.schedule.device = {dev};
-    if (cpu) {
-      plan.summary += have ? fmt::format(" (server CPUs hold units: period -{:.1f}% vs GPUs only)",
-                                         100 * (1 - period / gpu_period))
-                           : " (GPUs alone lack the memory: server CPUs hold layers)";
+    plan.subproblems_solved += cand.subproblems_solved;
+    if (!have) continue;
+    const int R = N / g;
+    cand.replicas = R;
+    cand.schedule.replicas = R;
+    cand.schedule.device.assign(R, dev);
+    for (int r = 1; r < R; ++r)
+      for (auto& k : cand.schedule.device[r]) k = ss.devices[where[k].first + r * g][where[k].second];
+    std::vector<int> shares;
+    for (int r = 0; r < R; ++r) shares.insert(shares.end(), cand.layers_per_server.begin(), cand.layers_per_server.end());
+    cand.layers_per_server = shares;
+    if (R > 1) cand.summary = fmt::format("{} pipelines of {} server(s), each: {}", R, g, cand.summary);
+    const ThroughputAnalysis a = analyze_throughput(pb, cand.schedule);
+    if (!a.memory_violations.empty()) continue;
+    if (a.throughput_per_s > best_thr * (1 + 1e-9)) {
+      best_thr = a.throughput_per_s;
+      const int subp = plan.subproblems_solved;
+      plan = cand;
+      plan.subproblems_solved = subp;
     }
-    have = true;
-    if (!cpu) gpu_period = period;
   }
+  if (best_thr < 0)
+    throw InputError(last_error.empty() ? fmt::format("{}: no pipeline within memory found on '{}'", what, pb.platform().name)
+                                        : last_error);
   plan.schedule.status = SolveStatus::Heuristic;
   plan.schedule.claimed_period = std::numeric_limits<double>::quiet_NaN();
   plan.symmetric_period_s = analyze_throughput(pb, plan.schedule).period_s;
@@ -364,9 +402,9 @@ LlmPlan plan_common(const Problem& pb, const LlmPlanOptions& opt, bool memoise, 
       ThroughputSchedule t = plan.schedule;
       t.device = place;
       const ThroughputAnalysis a = analyze_throughput(pb, t);
-      if (a.memory_violations.empty() && a.period_s < plan.symmetric_period_s * (1 - 1e-9)) {
+      if (a.memory_violations.empty() && a.period_s < plan.symmetric_period_s * (1 - 1e-4)) {
         plan.schedule.device = place;
-        plan.summary += fmt::format("; refined by single-op moves: period -{:.1f}%",
+        plan.summary += fmt::format("; refined by single-op moves: period -{:.2f}%",
                                     100 * (1 - a.period_s / plan.symmetric_period_s));
       }
     }
@@ -376,6 +414,7 @@ LlmPlan plan_common(const Problem& pb, const LlmPlanOptions& opt, bool memoise, 
   plan.schedule.solve_seconds = plan.solve_seconds;
   plan.schedule.notes = fmt::format("{} blocks of {} units; {} one-server placements solved; {}", rb.count, rb.period,
                                     plan.subproblems_solved, plan.summary);
+  plan.schedule.status = SolveStatus::Heuristic;
   return plan;
 }
 

@@ -63,10 +63,15 @@ struct LlmPlanOptions {
   /// whole cluster (improve_throughput_placement), kept when it shortens the period within memory.
   /// 0: the pure symmetric plan.
   double refine_s = 2;
+  /// Also try groups of g servers (g dividing the server count) each running the whole model as
+  /// one pipeline, N / g replicas side by side (data parallelism across groups); keeps the best
+  /// throughput. false: one pipeline over all servers.
+  bool search_groups = true;
 };
 
 struct LlmPlan {
   ThroughputSchedule schedule;           ///< R = 1 placement
+  int replicas = 1;                      ///< pipelines side by side (N / servers per pipeline)
   std::vector<int> layers_per_server;    ///< chosen share of each server
   double period_s = 0;                   ///< analytic period (throughput analysis)
   double throughput_per_s = 0;

@@ -35,6 +35,7 @@ const char* to_string(MilpStatus s) {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kMinPreprocessSeconds = 20;
 constexpr double kCbcNoSolution = 1e49;  // CBC reports 1e50 (COIN_DBL_MAX-ish) without an incumbent
 
 /// State shared by the event handler clones (one per CBC thread) and the reporter thread.
@@ -60,7 +61,7 @@ class Handler : public CbcEventHandler {
   Handler(const Handler& o) : CbcEventHandler(o), s_(o.s_) {}
   CbcEventHandler* clone() const override { return new Handler(*this); }
 
-  CbcAction event(CbcEvent) override {
+  CbcAction event(CbcEvent ev) override {
     if (model_ != nullptr) {
       const double inc = model_->getObjValue();
       const double bnd = model_->getBestPossibleObjValue();
@@ -70,7 +71,12 @@ class Handler : public CbcEventHandler {
       if (std::isfinite(bnd) && std::fabs(bnd) < kCbcNoSolution) s_->bounds[this] = bnd;
       s_->nodes = std::max<long long>(s_->nodes, model_->getNodeCount());
     }
-    if (s_->stop.load()) {
+    // Stop only between nodes of the main search. Returning `stop` from other events, or from
+    // the sub-MIPs that CBC's heuristics run with a clone of this handler, left CglPreProcess
+    // with a half-built model and crashed in postProcess (seen with split's short part solves).
+    const bool safe_point = ev == node || ev == treeStatus;
+    const bool main_search = model_ == nullptr || model_->parentModel() == nullptr;
+    if (s_->stop.load() && safe_point && main_search) {
       s_->stopped_by_us = true;
       return stop;
     }
@@ -109,20 +115,21 @@ class CbcBackend final : public MilpBackend {
       colub[j] = std::isinf(v.ub) ? inf : v.ub;
       obj[j] = m.minimize ? v.obj : -v.obj;
     }
-    CoinPackedMatrix mat(false, 0, 0);
-    mat.setDimensions(0, nc);
+    // Triplets in one go: appending rows one by one reallocates the matrix each time.
+    std::vector<int> ri, ci;
+    std::vector<double> el;
     for (int i = 0; i < nr; ++i) {
       const Row& r = m.rows[i];
-      std::vector<int> idx;
-      std::vector<double> val;
       for (const Term& t : r.terms) {
-        idx.push_back(t.var);
-        val.push_back(t.coef);
+        ri.push_back(i);
+        ci.push_back(t.var);
+        el.push_back(t.coef);
       }
-      mat.appendRow(static_cast<int>(idx.size()), idx.data(), val.data());
       rowlb[i] = std::isinf(r.lb) ? -inf : r.lb;
       rowub[i] = std::isinf(r.ub) ? inf : r.ub;
     }
+    CoinPackedMatrix mat(false, ri.data(), ci.data(), el.data(), static_cast<CoinBigIndex>(el.size()));
+    mat.setDimensions(nr, nc);
     si.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
     for (int j = 0; j < nc; ++j) {
       if (m.vars[j].integer) si.setInteger(j);
@@ -185,9 +192,30 @@ class CbcBackend final : public MilpBackend {
                                      "-allowableGap", arg_num(opt.absolute_gap),
                                      "-ratioGap", arg_num(opt.relative_gap),
                                      "-integerTolerance", "1e-7"};
+    // CBC 2.10's CglPreProcess::postProcess crashes (null read) when the time limit strikes
+    // around preprocessing, which short solves (split's parts and refinement windows, module
+    // bounds) hit routinely. Preprocessing pays off only on longer solves.
+    if (opt.time_limit_s < kMinPreprocessSeconds) {
+      args.push_back("-preprocess");
+      args.push_back("off");
+    }
     if (opt.threads > 1) {
       args.push_back("-threads");
       args.push_back(std::to_string(opt.threads));
+    }
+    // DIVIML_CBC_ARGS: extra CBC options (space-separated, e.g. "-cuts off -strong 10"), for
+    // configuration experiments (docs/milp.md section 9).
+    if (const char* extra = std::getenv("DIVIML_CBC_ARGS")) {
+      std::string a;
+      for (const char* c = extra;; ++c) {
+        if (*c == ' ' || *c == '\0') {
+          if (!a.empty()) args.push_back(a);
+          a.clear();
+          if (*c == '\0') break;
+        } else {
+          a += *c;
+        }
+      }
     }
     args.push_back("-solve");
     args.push_back("-quit");

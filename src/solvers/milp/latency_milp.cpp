@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <queue>
@@ -44,6 +45,9 @@ struct Instance {
   std::vector<double> weight;               // per local op
   std::vector<double> minp, head, tail_succ, tail;
   std::vector<double> ext_tail;             // per local op: lookahead through later ops (0: off)
+  // Per device: least start of i when placed on k (headk) and least time from its completion on
+  // k to the end (tailk); kInf where k is not allowed. docs/milp.md section 1.
+  std::vector<std::vector<double>> headk, tailk;
   std::vector<std::vector<int>> sym_classes;  // device classes used for symmetry breaking
 };
 
@@ -180,6 +184,44 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
     for (int k : in.feas[i]) d = std::min(d, in.deliv[i][k]);
     for (int j : in.succ[i]) in.tail_succ[i] = std::max(in.tail_succ[i], in.minp[j] + in.tail[j]);
     in.tail[i] = std::max(d, in.tail_succ[i]);
+  }
+  // Device-aware heads and tails: the transfer from the producer's device is unavoidable.
+  in.headk.assign(m, std::vector<double>(K, kInf));
+  in.tailk.assign(m, std::vector<double>(K, kInf));
+  for (int i = 0; i < m; ++i)
+    for (int k : in.feas[i]) {
+      double h = in.rel[i][k];
+      for (int e : in.in_edges[i]) {
+        const auto& E = in.edges[e];
+        double best = kInf;
+        for (int l : in.feas[E.u]) best = std::min(best, in.headk[E.u][l] + in.p[E.u][l] + edge_c(in, E, l, k));
+        h = std::max(h, best);
+      }
+      in.headk[i][k] = h;
+    }
+  {
+    std::vector<std::vector<int>> out_edges(m);
+    for (int e = 0; e < static_cast<int>(in.edges.size()); ++e) out_edges[in.edges[e].u].push_back(e);
+    for (int i = m - 1; i >= 0; --i)
+      for (int k : in.feas[i]) {
+        double t = std::max(in.deliv[i][k], in.ext_tail[i]);
+        for (int e : out_edges[i]) {
+          const auto& E = in.edges[e];
+          double best = kInf;
+          for (int l : in.feas[E.v]) best = std::min(best, edge_c(in, E, k, l) + in.p[E.v][l] + in.tailk[E.v][l]);
+          t = std::max(t, best);
+        }
+        in.tailk[i][k] = t;
+      }
+  }
+  for (int i = 0; i < m; ++i) {
+    double hmin = kInf, tmin = kInf;
+    for (int k : in.feas[i]) {
+      hmin = std::min(hmin, in.headk[i][k]);
+      tmin = std::min(tmin, in.tailk[i][k]);
+    }
+    in.head[i] = std::max(in.head[i], hmin);
+    in.tail[i] = std::max(in.tail[i], tmin);
   }
 
   // Symmetry classes: identical devices that the context does not tell apart.
@@ -333,6 +375,7 @@ struct ModelMap {
   std::vector<std::pair<std::pair<int, int>, int>> o;  // ((i, j), var): 1 when i precedes j
   double unit = 1;  // seconds per model time unit
   double H = 0;     // horizon in model units
+  double warm_bound_violation = 0;  // how far the warm start's times lie outside S's and T's bounds
 };
 
 double pick_unit(double H) {
@@ -372,11 +415,17 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
   mm.S.assign(m, -1);
   for (int i = 0; i < m; ++i) {
     const double lb = sc(in.head[i]);
-    const double ub = std::max(lb, H - sc(in.tail[i]) - sc(in.minp[i]));
+    double pt = kInf;  // least time from the start of i to the end
+    for (int k : in.feas[i]) pt = std::min(pt, in.p[i][k] + in.tailk[i][k]);
+    const double ub = std::max(lb, H - sc(pt));
     mm.S[i] = M.add_var("S_" + names[in.ops[i]].name, lb, ub, false);
   }
   double lb_T = 0;
-  for (int i = 0; i < m; ++i) lb_T = std::max(lb_T, sc(in.head[i] + in.minp[i] + in.tail[i]));
+  for (int i = 0; i < m; ++i) {
+    double best = kInf;
+    for (int k : in.feas[i]) best = std::min(best, in.headk[i][k] + in.p[i][k] + in.tailk[i][k]);
+    lb_T = std::max(lb_T, sc(best));
+  }
   mm.T = M.add_var("T", std::min(lb_T, H), H, false, 1.0);
 
   // C_i terms: S_i + sum_k p_ik x_ik
@@ -423,6 +472,32 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
         M.add_ge(fmt::format("comm_{}_{}", en, dname(k)), t, 0);
       }
     } else {
+      // Different costs: the 3-row form with, for row k, the least cost of leaving or entering k
+      // (a_k = min_{l != k} c_kl when u may run on k, else min_{j != k} c_jk), then the pairwise
+      // rows for the exact costs.
+      {
+        std::vector<int> devs = in.feas[u];
+        for (int l : in.feas[v])
+          if (std::find(devs.begin(), devs.end(), l) == devs.end()) devs.push_back(l);
+        for (int k : devs) {
+          const bool on_u = mm.x[u][k] >= 0;
+          double a = kInf;
+          if (on_u) {
+            for (int l : in.feas[v])
+              if (l != k) a = std::min(a, edge_c(in, E, k, l));
+          } else {
+            for (int j : in.feas[u])
+              if (j != k) a = std::min(a, edge_c(in, E, j, k));
+          }
+          if (!std::isfinite(a) || !(a > 0)) continue;
+          const double c = sc(a);
+          std::vector<Term> t = base;
+          const double sgn = on_u ? 1.0 : -1.0;
+          if (mm.x[u][k] >= 0) t.push_back({mm.x[u][k], -c * sgn});
+          if (mm.x[v][k] >= 0) t.push_back({mm.x[v][k], c * sgn});
+          M.add_ge(fmt::format("commmin_{}_{}", en, dname(k)), t, 0);
+        }
+      }
       // S_v >= C_u + c_kl (x_uk + x_vl - 1) for every pair k != l with c_kl > 0.
       for (int k : in.feas[u])
         for (int l : in.feas[v]) {
@@ -468,23 +543,24 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
       }
   }
 
-  // ---- 4. releases (graph inputs from the I/O device, fixed producers, device free) ----
+  // ---- 4. releases (graph inputs from the I/O device, fixed producers, device free), and the
+  // device-aware heads that include them: S_i >= sum_k headk_ik x_ik ----
   for (int i = 0; i < m; ++i) {
     double rmin = kInf, rmax = 0;
     for (int k : in.feas[i]) {
-      rmin = std::min(rmin, in.rel[i][k]);
-      rmax = std::max(rmax, in.rel[i][k]);
+      rmin = std::min(rmin, in.headk[i][k]);
+      rmax = std::max(rmax, in.headk[i][k]);
     }
     if (!(rmax > rmin)) continue;  // the bound S_i >= head_i covers it
     std::vector<Term> t{{mm.S[i], 1}};
-    for (int k : in.feas[i]) t.push_back({mm.x[i][k], -sc(in.rel[i][k])});
+    for (int k : in.feas[i]) t.push_back({mm.x[i][k], -sc(in.headk[i][k])});
     M.add_ge("release_" + names[in.ops[i]].name, t, 0);
   }
 
   // ---- 4'/6. makespan: T >= C_i + max(delivery of i's outputs, tail of its successors) ----
   for (int i = 0; i < m; ++i) {
     std::vector<double> extra(K, 0.0);
-    for (int k : in.feas[i]) extra[k] = sc(std::max(in.deliv[i][k], in.tail_succ[i]));
+    for (int k : in.feas[i]) extra[k] = sc(in.tailk[i][k]);
     std::vector<Term> t{{mm.T, 1}};
     completion(i, -1, t, &extra);
     M.add_ge("end_" + names[in.ops[i]].name, t, 0);
@@ -513,42 +589,57 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
     for (int k = 0; k < K; ++k) {
       std::vector<Term> t{{mm.T, 1}};
       int cnt = 0;
+      double hk = kInf, tk = kInf;  // over the ops allowed on k
       for (int i = 0; i < m; ++i)
         if (mm.x[i][k] >= 0) {
           t.push_back({mm.x[i][k], -sc(in.p[i][k])});
+          hk = std::min(hk, in.headk[i][k]);
+          tk = std::min(tk, in.tailk[i][k]);
           ++cnt;
         }
-      if (cnt > 0) M.add_ge("load_" + dname(k), t, sc(hmin + tmin));
+      // With no op on k the row must still hold: T >= lb(T) >= min(lb(T), hk + tk).
+      const double rhs = std::max(sc(hmin + tmin), std::min(sc(hk + tk), M.vars[mm.T].lb));
+      if (cnt > 0) M.add_ge("load_" + dname(k), t, rhs);
     }
   }
 
   // ---- strengthening: head/tail one-machine bounds per device ----
-  // The ops with head >= h that run on k start after h and run one at a time; the last of them
-  // still needs its tail: T >= h + sum_{head_j >= h} p_jk x_jk + min_{head_j >= h} tail_j.
-  // Symmetrically with tails: T >= min_{tail_j >= t} head_j + sum_{tail_j >= t} p_jk x_jk + t.
-  // Measured on RandWire stages: no change of the root bound and 20x fewer nodes per second, so
-  // they are off (kHeadTailRows); kept for experiments.
-  constexpr bool kHeadTailRows = false;
-  for (int side = 0; side < (kHeadTailRows ? 2 : 0); ++side) {
-    const std::vector<double>& key = side == 0 ? in.head : in.tail;
-    const std::vector<double>& other = side == 0 ? in.tail : in.head;
-    std::vector<double> thresholds(key.begin(), key.end());
-    std::sort(thresholds.begin(), thresholds.end());
-    thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
-    for (size_t q = 1; q < thresholds.size(); ++q) {  // q = 0 is the plain load row
-      const double h = thresholds[q];
-      double omin = kInf;
+  // J = the ops j allowed on k with headk_jk >= h: those placed on k start after h and run one at
+  // a time, and the last still needs its tail: T >= h + sum_{j in J} p_jk x_jk + min_J tailk_jk.
+  // Symmetrically with tails. With no op of J on k, T >= max_{j in J} lb_j (j's own bound), so
+  // the constant is min(h + min tail, max_J lb_j).
+  // Measured (docs/milp.md section 12): root bound +1-3%, fewer nodes but 2-4x slower nodes;
+  // proofs faster on some stages, slower on others. Off by default, DIVIML_MILP_HTROWS=1 adds them.
+  const char* env_ht = std::getenv("DIVIML_MILP_HTROWS");
+  const bool ht_rows = env_ht != nullptr && std::string(env_ht) != "0";
+  std::vector<double> own_lb(m, 0);
+  for (int i = 0; i < m; ++i) {
+    own_lb[i] = kInf;
+    for (int k : in.feas[i]) own_lb[i] = std::min(own_lb[i], in.headk[i][k] + in.p[i][k] + in.tailk[i][k]);
+  }
+  for (int side = 0; side < (ht_rows ? 2 : 0); ++side)
+    for (int k = 0; k < K; ++k) {
+      const auto& key = side == 0 ? in.headk : in.tailk;
+      const auto& other = side == 0 ? in.tailk : in.headk;
+      std::vector<double> thresholds;
       for (int i = 0; i < m; ++i)
-        if (key[i] >= h) omin = std::min(omin, other[i]);
-      for (int k = 0; k < K; ++k) {
+        if (mm.x[i][k] >= 0) thresholds.push_back(key[i][k]);
+      std::sort(thresholds.begin(), thresholds.end());
+      thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
+      for (size_t q = 1; q < thresholds.size(); ++q) {  // q = 0 is the plain load row
+        const double h = thresholds[q];
+        double omin = kInf, jlb = 0;
         std::vector<Term> t{{mm.T, 1}};
         for (int i = 0; i < m; ++i)
-          if (key[i] >= h && mm.x[i][k] >= 0) t.push_back({mm.x[i][k], -sc(in.p[i][k])});
-        if (t.size() < 2) continue;
-        M.add_ge(fmt::format("{}_{}_{}", side == 0 ? "headload" : "tailload", dname(k), q), t, sc(h + omin));
+          if (mm.x[i][k] >= 0 && key[i][k] >= h) {
+            omin = std::min(omin, other[i][k]);
+            jlb = std::max(jlb, own_lb[i]);
+            t.push_back({mm.x[i][k], -sc(in.p[i][k])});
+          }
+        M.add_ge(fmt::format("{}_{}_{}", side == 0 ? "headload" : "tailload", dname(k), q), t,
+                 sc(std::min(h + omin, jlb)));
       }
     }
-  }
 
   // ---- symmetry breaking between identical devices ----
   for (const auto& cls : in.sym_classes) {
@@ -575,8 +666,11 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
   M.initial.assign(M.num_vars(), 0.0);
   for (int i = 0; i < m; ++i) {
     M.initial[mm.x[i][warm.dev[i]]] = 1;
-    M.initial[mm.S[i]] = std::clamp(sc(warm.start[i]), M.vars[mm.S[i]].lb, M.vars[mm.S[i]].ub);
+    const double st = sc(warm.start[i]);
+    mm.warm_bound_violation = std::max({mm.warm_bound_violation, M.vars[mm.S[i]].lb - st, st - M.vars[mm.S[i]].ub});
+    M.initial[mm.S[i]] = std::clamp(st, M.vars[mm.S[i]].lb, M.vars[mm.S[i]].ub);
   }
+  mm.warm_bound_violation = std::max(mm.warm_bound_violation, M.vars[mm.T].lb - sc(warm.obj));
   M.initial[mm.T] = std::clamp(sc(warm.obj), M.vars[mm.T].lb, H);
   {
     std::vector<int> pos(m);
@@ -708,6 +802,12 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
   const int m = static_cast<int>(in.ops.size());
   res.num_variables = b.model.num_vars();
   res.num_constraints = b.model.num_rows();
+  if (!b.model.initial.empty()) {
+    res.warm_violation = std::max(b.mm.warm_bound_violation,
+                                  b.model.max_violation(b.model.initial, &res.warm_violation_what));
+    if (b.mm.warm_bound_violation >= res.warm_violation && b.mm.warm_bound_violation > 0)
+      res.warm_violation_what = "bounds of S or T";
+  }
 
   milp::BackendOptions bo;
   bo.time_limit_s = opt.time_limit_s;

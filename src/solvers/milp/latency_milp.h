@@ -36,6 +36,12 @@ struct LatencyMilpResult {
   SolveStatus status = SolveStatus::Feasible;
   long long nodes = 0;
   int num_variables = 0, num_constraints = 0;
+  /// Largest violation (model time units) of any row or bound of the model by the warm start's
+  /// as-soon-as-possible timing, and where. Every schedule no worse than the horizon satisfies
+  /// the model (docs/milp.md section 5), so this is ~0; the tests pass known optima as warm
+  /// starts to check the strengthening rows.
+  double warm_violation = 0;
+  std::string warm_violation_what;
 };
 
 /// Solves the latency MILP for the request within opt.time_limit_s; reports progress through

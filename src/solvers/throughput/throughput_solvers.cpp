@@ -11,6 +11,7 @@
 
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/llm/llm_methods.h"
 #include "solvers/milp/cbc_backend.h"
 #include "solvers/split/split.h"
 #include "solvers/throughput/throughput_model.h"
@@ -328,7 +329,7 @@ MilpOutcome solve_milp_R(const ThroughputInstance& in, int R, const Place& warm,
   canonicalize_placement(si, classes, w);
   tm.model.initial = tm.assignment(si, w);
   milp::BackendOptions bo;
-  bo.time_limit_s = std::max(0.05, time_limit);
+  bo.time_limit_s = std::max(0.05, 0.85 * time_limit);
   bo.threads = so.threads;
   bo.objective_unit = unit;
   bo.stage = stage;
@@ -491,10 +492,13 @@ Place to_fine(const Coarse& c, const Place& coarse) {
   return out;
 }
 
-std::vector<int> replica_candidates(const ThroughputOptions& opt) {
+/// Auto: R = 1..max_auto_replicas, limited to about 2000 binaries (CBC's root processing, which
+/// ignores the time limit, grows quickly beyond that).
+std::vector<int> replica_candidates(const ThroughputOptions& opt, int n, int K) {
   std::vector<int> rs;
   if (opt.replicas > 0) return {opt.replicas};
-  for (int r = 1; r <= std::max(1, opt.max_auto_replicas); ++r) rs.push_back(r);
+  const int cap = std::max(1, 2000 / std::max(1, n * K));
+  for (int r = 1; r <= std::max(1, std::min(cap, opt.max_auto_replicas)); ++r) rs.push_back(r);
   return rs;
 }
 
@@ -510,34 +514,28 @@ ThroughputSchedule make_result(const ThroughputInstance& in, Place p, SolveStatu
 ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
   const auto classes = symmetry_classes(c.pb);
   const ThroughputBound fine_bound = throughput_bound(c.in);
-  auto rs = replica_candidates(c.opt);
-  if (c.opt.replicas == 0) {
-    // Auto: also the replica count data parallelism prefers, so that the result is never worse
-    // than any baseline.
-    try {
-      const int rdp = static_cast<int>(data_parallel(c, 0).size());
-      if (std::find(rs.begin(), rs.end(), rdp) == rs.end()) rs.push_back(rdp);
-    } catch (const InputError&) {
-    }
-  }
   Coarse coarse;
   const ThroughputInstance* inst = &c.in;
   ThroughputBound bound = fine_bound;
   if (split) {
-    coarse = coarsen(c.pb, c.in, c.opt.solve, 48);
+    coarse = coarsen(c.pb, c.in, c.opt.solve, 120);
     inst = &coarse.inst;
     bound = throughput_bound(coarse.inst);
   }
+  const auto rs = replica_candidates(c.opt, inst->n, inst->K);
   ThroughputSchedule best;
   double best_thr = -1;
   std::string notes;
   bool all_optimal = true;
   const double refine_share = split ? 0.3 : 0.0;
+  double first_budget = 0;
   for (size_t i = 0; i < rs.size(); ++i) {
     const int R = rs[i];
-    if (i > 0 && c.time_left() < 0.2) break;  // out of time: keep the best so far
+    // Out of time (CBC can overrun a small limit in its root processing): keep the best so far.
+    if (i > 0 && c.time_left() < 0.5 * first_budget) break;
     const double budget =
         std::max(0.05, (c.time_left() - 0.3) * (1 - refine_share) / static_cast<double>(rs.size() - i));
+    if (i == 0) first_budget = budget;
     Place warm = best_baseline(c, R);
     if (warm.empty()) continue;
     Place warm_inst = split ? to_coarse(coarse, c.in, warm) : warm;
@@ -570,6 +568,19 @@ ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
         best.lower_bound_period = mo.bound;
         best.status = mo.optimal ? SolveStatus::Optimal : SolveStatus::TimeLimit;
       }
+    }
+  }
+  if (c.opt.replicas == 0) {
+    // Auto: data parallelism may prefer more replicas than the MILP range; keep its schedule
+    // when it is better, so that the result is never worse than any baseline.
+    try {
+      Place dp = data_parallel(c, 0);
+      if (weights_fit(c.in, dp) && c.latency_ok(dp) && throughput_of(c.in, dp) > best_thr * (1 + 1e-9)) {
+        best_thr = throughput_of(c.in, dp);
+        best = make_result(c.in, dp, SolveStatus::Feasible);
+        notes += "; data-parallel schedule kept (better than the MILP range)";
+      }
+    } catch (const InputError&) {
     }
   }
   if (best.device.empty()) throw InputError("no schedule meets the memory limits and the latency cap");
@@ -747,6 +758,9 @@ const std::vector<ThroughputMethodInfo>& throughput_methods() {
       {"heft-pipeline", "HEFT's placement used as a pipeline (R = 1)"},
       {"milp", "the throughput MILP (DESIGN section 5) on CBC, warm-started from the best baseline"},
       {"split", "modules/parts as super-ops, coarse throughput MILP, then refinement of single ops"},
+      {"llm-symmetric", "LLM on identical servers: one server's share of layers solved once (DP), replicated, "
+                        "pipelined; pipelines side by side"},
+      {"uniform-layers", "equal decoder layers per GPU over all GPUs (pipeline-parallel serving default)"},
   };
   return m;
 }
@@ -796,6 +810,10 @@ ThroughputSchedule solve_throughput(const Problem& pb, const std::string& method
     s = checked(replicate(pipeline_dp(c), std::max(1, R)), method);
   } else if (method == "heft-pipeline") {
     s = checked(replicate(heft_schedule(pb).device, std::max(1, R)), method);
+  } else if (method == "llm-symmetric") {
+    s = llm_symmetric_throughput(pb, opt);
+  } else if (method == "uniform-layers") {
+    s = uniform_layers_throughput(pb, opt);
   } else if (method == "milp") {
     s = run_milp_method(c, false);
   } else {
