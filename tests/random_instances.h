@@ -11,6 +11,14 @@
 
 namespace diviml::testing {
 
+/// A named tensor of the given size (keeps tests free of partial aggregate initialisation).
+inline Tensor test_tensor(std::string name, double bytes) {
+  Tensor t;
+  t.name = std::move(name);
+  t.bytes = bytes;
+  return t;
+}
+
 /// A random DAG of n ops: edge i->j (i<j) with probability p; every op has explicit per-device
 /// seconds for devices named d0..d{k-1} (uniform in [1, 10], some devices slower), tensor bytes
 /// uniform in [0, 8]. Graph inputs/outputs are the sources/sinks' tensors.

@@ -461,7 +461,8 @@ TEST(GeneratorLlm, WeightAndKvCacheBytes) {
   // Grouped-query attention shrinks the cache by heads / kv_heads.
   LlmOptions q = llm_preset("70b");
   q.seq = 1000;
-  const Op& qa = generate_llm(q)->ops[1];
+  const auto qg = generate_llm(q);  // keep the graph alive: ops[1] is a reference into it
+  const Op& qa = qg->ops[1];
   const double qa_params = 8192.0 * (8192 + 2 * 1024) + 8192.0 * 8192 + 2 * 8192;
   EXPECT_DOUBLE_EQ(qa.weight_bytes, qa_params * 2 + 2.0 * 1000 * 1024 * 2);
   // Tied embeddings: the LM head still holds the matrix on its device; counted once in params.

@@ -11,7 +11,7 @@ namespace {
 Graph diamond() {
   Graph g;
   g.name = "diamond";
-  for (const char* n : {"x", "ta", "tb", "tc", "td"}) g.add_tensor(Tensor{n, 4});
+  for (const char* n : {"x", "ta", "tb", "tc", "td"}) g.add_tensor(diviml::testing::test_tensor(n, 4));
   auto op = [&](const char* n, std::vector<TensorId> in, std::vector<TensorId> out) {
     Op o;
     o.name = n;
@@ -47,8 +47,11 @@ TEST(Graph, DiamondStructure) {
 TEST(Graph, CycleIsReportedWithItsOps) {
   Graph g;
   g.name = "cyc";
-  for (const char* n : {"t0", "t1", "t2"}) g.add_tensor(Tensor{n, 1});
-  Op a{"opA"}, b{"opB"}, c{"opC"};
+  for (const char* n : {"t0", "t1", "t2"}) g.add_tensor(diviml::testing::test_tensor(n, 1));
+  Op a, b, c;
+  a.name = "opA";
+  b.name = "opB";
+  c.name = "opC";
   a.inputs = {2};
   a.outputs = {0};
   b.inputs = {0};

@@ -17,8 +17,11 @@ TEST(Platform, PresetsLoadAndValidate) {
     Platform q = platform_from_json_text(platform_to_json_text(p), "roundtrip");
     ASSERT_EQ(q.num_devices(), p.num_devices());
     for (int k = 0; k < p.num_devices(); ++k)
-      for (int l = 0; l < p.num_devices(); ++l)
-        if (k != l) EXPECT_EQ(q.link_between(k, l).bandwidth, p.link_between(k, l).bandwidth);
+      for (int l = 0; l < p.num_devices(); ++l) {
+        if (k != l) {
+          EXPECT_EQ(q.link_between(k, l).bandwidth, p.link_between(k, l).bandwidth);
+        }
+      }
   }
   Platform paper = load_platform("paper-node");
   EXPECT_EQ(paper.num_devices(), 3);
@@ -64,9 +67,18 @@ TEST(CostModel, RooflineAndProfile) {
   d.mem_bandwidth = 1e11;
   d.launch_overhead_s = 1e-6;
   d.efficiency[OpClass::Conv] = 0.5;
-  Op conv{"c", "Conv", OpClass::Conv, 1e9, 5e8, 1e6};
+  auto make_op = [](const char* type, OpClass c, double flops, double bytes) {
+    Op o;
+    o.name = type;
+    o.type = type;
+    o.op_class = c;
+    o.flops = flops;
+    o.bytes_accessed = bytes;
+    return o;
+  };
+  const Op conv = make_op("Conv", OpClass::Conv, 1e9, 1e6);
   EXPECT_DOUBLE_EQ(roofline_time(conv, d), 1e-6 + 1e9 / 5e11);  // compute bound
-  Op add{"a", "Add", OpClass::Elementwise, 1e6, 0, 1e9};
+  const Op add = make_op("Add", OpClass::Elementwise, 1e6, 1e9);
   EXPECT_DOUBLE_EQ(roofline_time(add, d), 1e-6 + 1e9 / 1e11);  // memory bound
   d.unsupported_op_types.insert("Add");
   EXPECT_TRUE(std::isinf(roofline_time(add, d)));

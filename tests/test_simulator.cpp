@@ -36,9 +36,9 @@ Op task(const char* name, double t0, double t1, std::vector<TensorId> in, std::v
 std::shared_ptr<Problem> chain() {
   auto g = std::make_shared<Graph>();
   g->name = "chain";
-  g->add_tensor(Tensor{"x", 1});
-  g->add_tensor(Tensor{"t", 2});
-  Tensor y{"y", 1};
+  g->add_tensor(diviml::testing::test_tensor("x", 1));
+  g->add_tensor(diviml::testing::test_tensor("t", 2));
+  Tensor y = diviml::testing::test_tensor("y", 1);
   y.is_graph_output = true;
   g->add_tensor(y);
   g->add_op(task("a", 3, 1, {0}, {1}));
@@ -70,9 +70,9 @@ TEST(Simulator, ContentionSerialisesALink) {
   // a on d0 sends t1 and t2 (2 bytes each) to b and c on d1; I/O free.
   auto g = std::make_shared<Graph>();
   g->name = "fork";
-  for (const char* n : {"t1", "t2"}) g->add_tensor(Tensor{n, 2});
+  for (const char* n : {"t1", "t2"}) g->add_tensor(diviml::testing::test_tensor(n, 2));
   for (const char* n : {"o1", "o2"}) {
-    Tensor t{n, 0};
+    Tensor t = diviml::testing::test_tensor(n, 0);
     t.is_graph_output = true;
     g->add_tensor(t);
   }
@@ -114,7 +114,7 @@ TEST(Simulator, DeadlockAndStructureErrorsNameTheOps) {
 TEST(Simulator, UnsupportedDeviceIsRejected) {
   auto g = std::make_shared<Graph>();
   g->name = "one";
-  g->add_tensor(Tensor{"y", 1});
+  g->add_tensor(diviml::testing::test_tensor("y", 1));
   g->add_op(task("a", 1, INFINITY, {}, {0}));
   g->finalize();
   Problem pb(g, two_devices(true));

@@ -96,7 +96,9 @@ TEST(Throughput, MilpAtLeastEveryBaselineAndBoundAboveAll) {
       for (const auto& m : throughput_methods()) {
         if (m.name == "llm-symmetric" || m.name == "uniform-layers") continue;  // need repeated layers
         const ThroughputSchedule s = solve_throughput(*pb, m.name, opts(R, 5));
-        if (R > 0) EXPECT_EQ(s.replicas, R) << m.name;
+        if (R > 0) {
+          EXPECT_EQ(s.replicas, R) << m.name;
+        }
         const ThroughputAnalysis a = analyze_throughput(*pb, s);
         thr[m.name] = a.throughput_per_s;
         EXPECT_LE(a.throughput_per_s, b.throughput_upper_per_s() * (1 + 1e-6)) << m.name << " seed " << seed;
@@ -105,9 +107,11 @@ TEST(Throughput, MilpAtLeastEveryBaselineAndBoundAboveAll) {
           EXPECT_LE(s.lower_bound_period, a.period_s * (1 + 1e-6)) << m.name;
         }
       }
-      for (const auto& [name, t] : thr)
-        if (name != "split")
+      for (const auto& [name, t] : thr) {
+        if (name != "split") {
           EXPECT_GE(thr["milp"], t * (1 - 1e-9)) << "milp vs " << name << " seed " << seed << " R " << R;
+        }
+      }
       EXPECT_GE(thr["split"], thr["fastest-device"] * (1 - 1e-9));
     }
   }

@@ -101,16 +101,6 @@ double append_asap(const Problem& pb, const std::vector<OpId>& order, const std:
   return obj;
 }
 
-/// `ops` sorted by key, ties by topological rank.
-std::vector<OpId> sorted_by(const Graph& g, std::vector<OpId> ops, const std::vector<double>& key) {
-  const auto& rank = g.topo_rank();
-  std::sort(ops.begin(), ops.end(), [&](OpId a, OpId b) {
-    if (key[a] != key[b]) return key[a] < key[b];
-    return rank[a] < rank[b];
-  });
-  return ops;
-}
-
 /// Makes a key order a linear extension of the precedence (Kahn with the key as priority):
 /// guards against solver start times that tie or round across a dependency.
 std::vector<OpId> linear_extension(const Graph& g, const std::vector<OpId>& ops, const std::vector<double>& key) {
