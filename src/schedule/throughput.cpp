@@ -1,8 +1,6 @@
 // Throughput analysis, pipelined simulation and bound (see throughput.h, docs/throughput.md).
 #include "schedule/throughput.h"
 
-#include <ClpSimplex.hpp>
-#include <CoinPackedMatrix.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "solvers/milp/cbc_backend.h"
 #include "solvers/throughput/throughput_model.h"
 
 namespace diviml {
@@ -510,35 +509,10 @@ PipelineResult simulate_pipeline(const Problem& pb, const ThroughputSchedule& s,
 namespace {
 
 double solve_lp_min(const milp::Model& m) {
-  const int nc = m.num_vars(), nr = m.num_rows();
-  const double inf = COIN_DBL_MAX;
-  std::vector<double> collb(nc), colub(nc), obj(nc), rowlb(nr), rowub(nr);
-  for (int j = 0; j < nc; ++j) {
-    collb[j] = std::isinf(m.vars[j].lb) ? -inf : m.vars[j].lb;
-    colub[j] = std::isinf(m.vars[j].ub) ? inf : m.vars[j].ub;
-    obj[j] = m.vars[j].obj;
-  }
-  // Triplets in one go: appending rows one by one reallocates the matrix each time (quadratic).
-  std::vector<int> ri, ci;
-  std::vector<double> el;
-  for (int i = 0; i < nr; ++i) {
-    for (const auto& t : m.rows[i].terms) {
-      ri.push_back(i);
-      ci.push_back(t.var);
-      el.push_back(t.coef);
-    }
-    rowlb[i] = std::isinf(m.rows[i].lb) ? -inf : m.rows[i].lb;
-    rowub[i] = std::isinf(m.rows[i].ub) ? inf : m.rows[i].ub;
-  }
-  CoinPackedMatrix mat(false, ri.data(), ci.data(), el.data(), static_cast<CoinBigIndex>(el.size()));
-  mat.setDimensions(nr, nc);
-  ClpSimplex lp;
-  lp.setLogLevel(0);
-  lp.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
-  lp.dual();
-  if (!lp.isProvenOptimal()) return 0;  // no usable bound (should not happen: the LP is feasible)
-  // A dual-feasible value is a valid bound; back off by the tolerance to stay on the safe side.
-  return std::max(0.0, lp.objectiveValue() * (1 - 1e-7));
+  const double v = milp::lp_relaxation_value(m);
+  // no usable bound without a proven optimum (should not happen: the LP is feasible); otherwise
+  // back off by the tolerance to stay on the safe side.
+  return std::isfinite(v) ? std::max(0.0, v * (1 - 1e-7)) : 0.0;
 }
 
 }  // namespace

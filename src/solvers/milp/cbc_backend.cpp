@@ -93,6 +93,40 @@ std::string arg_num(double v) {
   return buf;
 }
 
+/// Loads bounds, rows (as one triplet matrix: appending rows one by one reallocates the matrix
+/// each time), objective (negated for maximisation), integrality and names into an Osi solver.
+void load_model(const Model& m, OsiSolverInterface& si) {
+  const double inf = si.getInfinity();
+  const int nc = m.num_vars(), nr = m.num_rows();
+  std::vector<double> collb(nc), colub(nc), obj(nc), rowlb(nr), rowub(nr);
+  for (int j = 0; j < nc; ++j) {
+    const Variable& v = m.vars[j];
+    collb[j] = std::isinf(v.lb) ? -inf : v.lb;
+    colub[j] = std::isinf(v.ub) ? inf : v.ub;
+    obj[j] = m.minimize ? v.obj : -v.obj;
+  }
+  std::vector<int> ri, ci;
+  std::vector<double> el;
+  for (int i = 0; i < nr; ++i) {
+    const Row& r = m.rows[i];
+    for (const Term& t : r.terms) {
+      ri.push_back(i);
+      ci.push_back(t.var);
+      el.push_back(t.coef);
+    }
+    rowlb[i] = std::isinf(r.lb) ? -inf : r.lb;
+    rowub[i] = std::isinf(r.ub) ? inf : r.ub;
+  }
+  CoinPackedMatrix mat(false, ri.data(), ci.data(), el.data(), static_cast<CoinBigIndex>(el.size()));
+  mat.setDimensions(nr, nc);
+  si.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
+  for (int j = 0; j < nc; ++j) {
+    if (m.vars[j].integer) si.setInteger(j);
+    si.setColName(j, m.vars[j].name);
+  }
+  for (int i = 0; i < nr; ++i) si.setRowName(i, m.rows[i].name);
+}
+
 class CbcBackend final : public MilpBackend {
  public:
   std::string name() const override { return "cbc"; }
@@ -106,36 +140,8 @@ class CbcBackend final : public MilpBackend {
 
     // ---- load the model into CLP ----
     OsiClpSolverInterface si;
-    const double inf = si.getInfinity();
-    const int nc = m.num_vars(), nr = m.num_rows();
-    std::vector<double> collb(nc), colub(nc), obj(nc), rowlb(nr), rowub(nr);
-    for (int j = 0; j < nc; ++j) {
-      const Variable& v = m.vars[j];
-      collb[j] = std::isinf(v.lb) ? -inf : v.lb;
-      colub[j] = std::isinf(v.ub) ? inf : v.ub;
-      obj[j] = m.minimize ? v.obj : -v.obj;
-    }
-    // Triplets in one go: appending rows one by one reallocates the matrix each time.
-    std::vector<int> ri, ci;
-    std::vector<double> el;
-    for (int i = 0; i < nr; ++i) {
-      const Row& r = m.rows[i];
-      for (const Term& t : r.terms) {
-        ri.push_back(i);
-        ci.push_back(t.var);
-        el.push_back(t.coef);
-      }
-      rowlb[i] = std::isinf(r.lb) ? -inf : r.lb;
-      rowub[i] = std::isinf(r.ub) ? inf : r.ub;
-    }
-    CoinPackedMatrix mat(false, ri.data(), ci.data(), el.data(), static_cast<CoinBigIndex>(el.size()));
-    mat.setDimensions(nr, nc);
-    si.loadProblem(mat, collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
-    for (int j = 0; j < nc; ++j) {
-      if (m.vars[j].integer) si.setInteger(j);
-      si.setColName(j, m.vars[j].name);
-    }
-    for (int i = 0; i < nr; ++i) si.setRowName(i, m.rows[i].name);
+    const int nc = m.num_vars();
+    load_model(m, si);
     si.messageHandler()->setLogLevel(0);
     si.getModelPtr()->messageHandler()->setLogLevel(0);
 
@@ -318,5 +324,16 @@ class CbcBackend final : public MilpBackend {
 }  // namespace
 
 std::unique_ptr<MilpBackend> make_cbc_backend() { return std::make_unique<CbcBackend>(); }
+
+double lp_relaxation_value(const Model& m) {
+  OsiClpSolverInterface si;
+  load_model(m, si);
+  for (int j = 0; j < m.num_vars(); ++j) si.setContinuous(j);
+  si.messageHandler()->setLogLevel(0);
+  si.getModelPtr()->messageHandler()->setLogLevel(0);
+  si.initialSolve();
+  if (!si.isProvenOptimal()) return std::numeric_limits<double>::quiet_NaN();
+  return m.minimize ? si.getObjValue() : -si.getObjValue();
+}
 
 }  // namespace diviml::milp

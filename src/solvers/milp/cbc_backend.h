@@ -58,4 +58,7 @@ class MilpBackend {
 /// MIP start, own log silenced, progress and interrupt through an event handler.
 std::unique_ptr<MilpBackend> make_cbc_backend();
 
+/// Optimal value of the LP relaxation (integrality dropped) with CLP; NaN unless proven optimal.
+double lp_relaxation_value(const Model& m);
+
 }  // namespace diviml::milp
