@@ -36,6 +36,11 @@ Schedule schedule_from_order(const Problem& pb, const std::vector<int>& device,
 Schedule schedule_from_times(const Problem& pb, const std::vector<int>& device,
                              const std::vector<double>& start);
 
+/// `ops` ordered by `key` (indexed by op id; ties by topological rank) as far as the precedence
+/// among them allows (Kahn with the key as priority): turns solver start times, which may tie or
+/// round across a dependency, into a valid global order.
+std::vector<OpId> linear_extension(const Graph& g, const std::vector<OpId>& ops, const std::vector<double>& key);
+
 /// All ops on one device in topological order.
 Schedule single_device_schedule(const Problem& pb, int k);
 

@@ -6,6 +6,7 @@
 
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/heuristics/local_search.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/solver.h"
@@ -30,6 +31,7 @@ const std::vector<MethodInfo>& latency_methods() {
       {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule},
       {"m-etf", "memory-aware ETF (Baechi m-ETF): only devices with room for the op's weights and tensors", [](const Problem& pb, const SolveOptions&) { return metf_schedule(pb); }},
       {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); }},
+      {"anneal", "simulated annealing over placement and order, from the best list schedule", anneal_schedule},
       {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
   };
   return methods;

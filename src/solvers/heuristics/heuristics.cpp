@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <queue>
 #include <random>
 #include <string>
@@ -487,6 +488,30 @@ Schedule random_schedule(const Problem& pb, uint64_t seed) {
   s.status = SolveStatus::Heuristic;
   s.notes = "seed " + std::to_string(seed);
   return s;
+}
+
+Schedule best_list_schedule(const Problem& pb, std::string* name) {
+  const std::pair<const char*, Schedule (*)(const Problem&)> methods[] = {
+      {"fastest-device", fastest_device_schedule}, {"heft", heft_schedule}, {"cpop", cpop_schedule},
+      {"peft", peft_schedule},                     {"etf", etf_schedule}};
+  Schedule best;
+  double best_ms = std::numeric_limits<double>::infinity();
+  for (const auto& [method, fn] : methods) {
+    try {
+      Schedule s = fn(pb);
+      const LatencyResult r = simulate_latency(pb, s);
+      if (r.makespan < best_ms) {
+        best_ms = r.makespan;
+        best = std::move(s);
+        best.start = r.start;
+        best.claimed_makespan = r.makespan;
+        if (name) *name = method;
+      }
+    } catch (const std::exception&) {
+      // a baseline that cannot handle this instance (e.g. no device runs every op)
+    }
+  }
+  return best;
 }
 
 }  // namespace diviml

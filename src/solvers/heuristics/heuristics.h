@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "schedule/schedule.h"
 
@@ -37,6 +38,11 @@ Schedule peft_schedule(const Problem& pb);
 /// earliest start time, ties broken by the higher static level (mean execution times, no
 /// transfers); no insertion. O(n k log n) with per-device heaps.
 Schedule etf_schedule(const Problem& pb);
+
+/// The best (lowest simulated makespan) of fastest-device, HEFT, CPOP, PEFT and ETF; its name in
+/// `*name` when given. Start times and claimed makespan are the simulator's. An empty schedule
+/// (no device vector) when none of them handles the instance.
+Schedule best_list_schedule(const Problem& pb, std::string* name = nullptr);
 
 /// A random valid placement (uniform over the devices that can run each op) and a random
 /// topological order. Deterministic for a given seed.

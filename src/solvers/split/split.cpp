@@ -29,6 +29,7 @@
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/heuristics/local_search.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/split/split.h"
 
@@ -52,23 +53,10 @@ struct Baseline {
 
 Baseline best_baseline(const Problem& pb) {
   Baseline best;
-  const std::pair<const char*, Schedule (*)(const Problem&)> methods[] = {
-      {"fastest-device", fastest_device_schedule}, {"heft", heft_schedule}, {"cpop", cpop_schedule},
-      {"peft", peft_schedule},                     {"etf", etf_schedule}};
-  for (const auto& [name, fn] : methods) {
-    try {
-      Schedule s = fn(pb);
-      LatencyResult r = simulate_latency(pb, s);
-      if (r.makespan < best.makespan) {
-        best.makespan = r.makespan;
-        best.name = name;
-        best.schedule = std::move(s);
-        best.sim = std::move(r);
-      }
-    } catch (const std::exception&) {
-      // a baseline that cannot handle this instance
-    }
-  }
+  best.schedule = best_list_schedule(pb, &best.name);
+  if (best.schedule.device.empty()) return best;
+  best.sim = simulate_latency(pb, best.schedule);
+  best.makespan = best.sim.makespan;
   return best;
 }
 
@@ -101,39 +89,6 @@ double append_asap(const Problem& pb, const std::vector<OpId>& order, const std:
   return obj;
 }
 
-/// Makes a key order a linear extension of the precedence (Kahn with the key as priority):
-/// guards against solver start times that tie or round across a dependency.
-std::vector<OpId> linear_extension(const Graph& g, const std::vector<OpId>& ops, const std::vector<double>& key) {
-  const int n = g.num_ops();
-  std::vector<char> in(n, 0);
-  for (OpId v : ops) in[v] = 1;
-  std::vector<int> indeg(n, 0);
-  for (OpId v : ops)
-    for (OpId u : g.pred(v))
-      if (in[u]) ++indeg[v];
-  const auto& rank = g.topo_rank();
-  using Item = std::tuple<double, int, OpId>;
-  std::vector<Item> heap;
-  auto cmp = [](const Item& a, const Item& b) { return a > b; };
-  for (OpId v : ops)
-    if (indeg[v] == 0) heap.emplace_back(key[v], rank[v], v);
-  std::make_heap(heap.begin(), heap.end(), cmp);
-  std::vector<OpId> out;
-  out.reserve(ops.size());
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), cmp);
-    const OpId v = std::get<2>(heap.back());
-    heap.pop_back();
-    out.push_back(v);
-    for (OpId w : g.succ(v))
-      if (in[w] && --indeg[w] == 0) {
-        heap.emplace_back(key[w], rank[w], w);
-        std::push_heap(heap.begin(), heap.end(), cmp);
-      }
-  }
-  return out;
-}
-
 bool placement_valid(const Problem& pb, const std::vector<OpId>& ops, const std::vector<int>& dev) {
   for (OpId v : ops)
     if (dev[v] < 0 || dev[v] >= pb.num_devices() || !pb.can_run(v, dev[v])) return false;
@@ -149,6 +104,9 @@ class SplitSolver {
  private:
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - t0_).count(); }
   double left() const { return opt_.time_limit_s - elapsed(); }
+  /// Time left for the MILP stages (parts and windows): the last quarter of the budget is kept
+  /// for the polish, which converges on its own and hands back what it does not use.
+  double milp_left() const { return 0.75 * opt_.time_limit_s - elapsed(); }
   bool interrupted() const { return opt_.interrupt && opt_.interrupt->load(); }
 
   void report(const std::string& stage, double incumbent, long long nodes = 0) const {
@@ -177,6 +135,7 @@ class SplitSolver {
   Schedule finish(std::vector<int> dev, const std::vector<OpId>& order, SolveStatus status, double extra_bound,
                   const std::string& notes);
   void refine(std::vector<int>& dev, std::vector<OpId>& order, LatencyResult& sim, int& accepted, int& windows);
+  std::string polish(std::vector<int>& dev, std::vector<OpId>& order);
 
   const Problem& pb_;
   const Graph& g_;
@@ -265,7 +224,12 @@ Schedule SplitSolver::run() {
       }
     }
     std::vector<OpId> all(g_.topo_order().begin(), g_.topo_order().end());
-    Schedule s = finish(dev, linear_extension(g_, all, key), status, bound, notes);
+    std::vector<OpId> order = linear_extension(g_, all, key);
+    if (status != SolveStatus::Optimal) {
+      const std::string polished = polish(dev, order);
+      notes += "; " + polished;
+    }
+    Schedule s = finish(dev, order, status, bound, notes);
     report("done", s.claimed_makespan);
     return s;
   }
@@ -282,8 +246,8 @@ Schedule SplitSolver::run() {
   std::vector<double> weight(P);
   for (int i = 0; i < P; ++i) weight[i] = 1.0 + static_cast<double>(count_incomparable_pairs(g_, part_.parts[i]));
   double weight_left = std::accumulate(weight.begin(), weight.end(), 0.0);
-  // Parts get 70% of the remaining time (unused time rolls over to later parts and refinement).
-  const double parts_deadline = elapsed() + 0.7 * std::max(0.0, left());
+  // Parts get half of the time (unused time rolls over to later parts and refinement).
+  const double parts_deadline = elapsed() + 0.5 * std::max(0.0, left());
   int solved = 0, optimal = 0, fallback = 0, rejected = 0;
   // Rollout: a candidate for part i is judged by the simulated makespan of the whole schedule
   // made of the committed prefix, the candidate, and the remaining ops on the baseline's devices
@@ -381,16 +345,41 @@ Schedule SplitSolver::run() {
   const double split_ms = sim.makespan;
   best_ms_ = std::min(best_ms_, split_ms);
   int accepted = 0, windows = 0;
-  if (!interrupted() && left() >= kMinMilpSeconds) refine(dev, order, sim, accepted, windows);
+  if (!interrupted() && milp_left() >= kMinMilpSeconds) refine(dev, order, sim, accepted, windows);
+  const double refined_ms = sim.makespan;
+  const std::string polished = polish(dev, order);
   const std::string notes = fmt::format(
       "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved); "
-      "after parts {:.6g} s; refinement: {} windows, {} improvements; baseline {} {:.6g} s",
+      "after parts {:.6g} s; refinement: {} windows, {} improvements, {:.6g} s; {}; baseline {} {:.6g} s",
       d.modules.size(), P,
       opt_.max_part_ops > 0 ? fmt::format("{} ops", opt_.max_part_ops) : fmt::format("{} pairs", opt_.max_part_pairs),
-      solved, optimal, rejected, fallback, split_ms, windows, accepted, base_.name, base_.makespan);
+      solved, optimal, rejected, fallback, split_ms, windows, accepted, refined_ms, polished, base_.name,
+      base_.makespan);
   Schedule s = finish(dev, order, SolveStatus::Feasible, std::nan(""), notes);
   report("done", s.claimed_makespan);
   return s;
+}
+
+/// Simulated annealing over placement and order (local_search.h) from the current schedule:
+/// it moves single ops and small groups across part boundaries and devices, which the part and
+/// window MILPs cannot (they fix everything outside their ops). Returns a line for the notes.
+std::string SplitSolver::polish(std::vector<int>& dev, std::vector<OpId>& order) {
+  if (interrupted() || left() <= 0) return "polish: no time left";
+  report("polish", best_ms_);
+  LocalSearchOptions lo;
+  lo.seconds = left();
+  lo.seed = opt_.seed;
+  lo.interrupt = opt_.interrupt;
+  const double before = asap_makespan(pb_, dev, order);
+  LocalSearchResult r = local_search(pb_, dev, order, lo);
+  if (r.makespan < before) {
+    dev = std::move(r.device);
+    order = std::move(r.order);
+    best_ms_ = std::min(best_ms_, r.makespan);
+  }
+  report("polish", best_ms_);
+  return fmt::format("polish: {:.6g} s -> {:.6g} s ({} moves, {} cooling cycles)", before, r.makespan, r.moves,
+                     r.cycles);
 }
 
 void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, LatencyResult& sim, int& accepted,
@@ -411,7 +400,7 @@ void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, Latenc
     if (bounds.empty()) return;
     bool improved = false;
     for (size_t bi = 0; bi < bounds.size(); ++bi) {
-      if (interrupted() || left() < kMinMilpSeconds) return;
+      if (interrupted() || milp_left() < kMinMilpSeconds) return;
       const int b = bounds[bi];
       // Grow a window [lo, hi] of the order around the boundary within the budget.
       int lo = b - 1, hi = b;
@@ -458,7 +447,7 @@ void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, Latenc
       std::vector<double> wstart(n, 0.0);
       const double wobj = append_asap(pb_, wops, dev, wctx, wstart);
       const double limit =
-          std::min(left(), std::max(kMinMilpSeconds, 0.1 * opt_.time_limit_s / static_cast<double>(bounds.size())));
+          std::min(milp_left(), std::max(kMinMilpSeconds, 0.1 * opt_.time_limit_s / static_cast<double>(bounds.size())));
       ++windows;
       try {
         LatencyMilpRequest req;

@@ -1,0 +1,279 @@
+#include "solvers/heuristics/local_search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "schedule/simulator.h"
+#include "solvers/bounds/bounds.h"
+#include "solvers/heuristics/heuristics.h"
+
+namespace diviml {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Tuned on RandWire and the fused CNNs on paper-node (docs/split.md): the results were within
+// 0.3% of each other for hot temperatures of 0.3-3% of the makespan.
+constexpr double kHotFraction = 0.005, kColdFraction = 1e-4;
+constexpr long long kMovesPerOpPerCycle = 10000;
+
+/// The graph flattened for repeated ASAP evaluation: inputs per op as (producer, tensor).
+class AsapEvaluator {
+ public:
+  explicit AsapEvaluator(const Problem& pb) : pb_(pb), g_(pb.graph()) {
+    const int n = pb.num_ops();
+    in_begin_.assign(n + 1, 0);
+    out_begin_.assign(n + 1, 0);
+    for (OpId v = 0; v < n; ++v) {
+      for (TensorId t : g_.ops[v].inputs) inputs_.push_back({g_.tensors[t].producer, t});
+      in_begin_[v + 1] = static_cast<int>(inputs_.size());
+      for (TensorId t : g_.ops[v].outputs)
+        if (g_.tensors[t].is_graph_output) graph_outputs_.push_back(t);
+      out_begin_[v + 1] = static_cast<int>(graph_outputs_.size());
+    }
+    finish_.assign(n, 0.0);
+    start_.assign(n, 0.0);
+    free_.assign(pb.num_devices(), 0.0);
+  }
+
+  /// Makespan of (dev, order); fills start/finish.
+  double operator()(const std::vector<int>& dev, const std::vector<OpId>& order) {
+    std::fill(free_.begin(), free_.end(), 0.0);
+    double ms = 0;
+    for (OpId v : order) {
+      const int k = dev[v];
+      double st = free_[k];
+      for (int i = in_begin_[v]; i < in_begin_[v + 1]; ++i) {
+        const auto& [u, t] = inputs_[i];
+        st = std::max(st, u == kNoOp ? pb_.input_arrival(t, k) : finish_[u] + pb_.comm(t, dev[u], k));
+      }
+      const double fin = st + pb_.exec(v, k);
+      start_[v] = st;
+      finish_[v] = fin;
+      free_[k] = fin;
+      ms = std::max(ms, fin);
+      for (int i = out_begin_[v]; i < out_begin_[v + 1]; ++i) ms = std::max(ms, fin + pb_.output_delivery(graph_outputs_[i], k));
+    }
+    return ms;
+  }
+
+  /// Ops of a critical chain of the last evaluation: from the op that sets the makespan back
+  /// through whatever delayed each start (the previous op on its device or a late input).
+  std::vector<OpId> critical_chain(const std::vector<int>& dev, const std::vector<OpId>& order, double ms,
+                                   const std::vector<int>& pos) const {
+    std::vector<OpId> chain;
+    const double eps = 1e-12 * std::max(1.0, ms);
+    OpId v = kNoOp;
+    for (auto it = order.rbegin(); it != order.rend() && v == kNoOp; ++it) {
+      const OpId w = *it;
+      double end = finish_[w];
+      for (int i = out_begin_[w]; i < out_begin_[w + 1]; ++i)
+        end = std::max(end, finish_[w] + pb_.output_delivery(graph_outputs_[i], dev[w]));
+      if (end >= ms - eps) v = w;
+    }
+    while (v != kNoOp) {
+      chain.push_back(v);
+      OpId next = kNoOp;
+      const int k = dev[v];
+      for (int i = in_begin_[v]; i < in_begin_[v + 1] && next == kNoOp; ++i) {
+        const auto& [u, t] = inputs_[i];
+        if (u != kNoOp && finish_[u] + pb_.comm(t, dev[u], k) >= start_[v] - eps) next = u;
+      }
+      if (next == kNoOp)  // the device was busy: the previous op on it in the order
+        for (int p = pos[v] - 1; p >= 0; --p)
+          if (dev[order[p]] == k) {
+            if (finish_[order[p]] >= start_[v] - eps) next = order[p];
+            break;
+          }
+      v = next;
+    }
+    return chain;
+  }
+
+ private:
+  const Problem& pb_;
+  const Graph& g_;
+  std::vector<std::pair<OpId, TensorId>> inputs_;
+  std::vector<int> in_begin_, out_begin_;
+  std::vector<TensorId> graph_outputs_;
+  std::vector<double> finish_, start_, free_;
+};
+
+/// Moves the element at `from` to `to`, shifting those between; keeps `pos` in step.
+void move_in_order(std::vector<OpId>& order, std::vector<int>& pos, int from, int to) {
+  if (from < to)
+    std::rotate(order.begin() + from, order.begin() + from + 1, order.begin() + to + 1);
+  else
+    std::rotate(order.begin() + to, order.begin() + from, order.begin() + from + 1);
+  for (int i = std::min(from, to); i <= std::max(from, to); ++i) pos[order[i]] = i;
+}
+
+}  // namespace
+
+double asap_makespan(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order) {
+  AsapEvaluator eval(pb);
+  return eval(device, order);
+}
+
+LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order,
+                               const LocalSearchOptions& opt) {
+  const Graph& g = pb.graph();
+  const int n = pb.num_ops(), K = pb.num_devices();
+  AsapEvaluator eval(pb);
+  LocalSearchResult best;
+  best.device = device;
+  best.order = order;
+  best.makespan = eval(device, order);
+  if (n == 0 || opt.seconds <= 0) return best;
+
+  std::vector<int> dev = device;
+  std::vector<OpId> ord = order;
+  std::vector<int> pos(n);
+  for (int i = 0; i < n; ++i) pos[ord[i]] = i;
+  double cur = best.makespan;
+  std::vector<OpId> chain = eval.critical_chain(dev, ord, cur, pos);
+  std::vector<std::vector<int>> runnable(n);
+  for (OpId v = 0; v < n; ++v)
+    for (int k = 0; k < K; ++k)
+      if (pb.can_run(v, k)) runnable[v].push_back(k);
+
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  // Temperatures relative to the makespan: from 1% (an op-sized loss is often accepted) down to
+  // 0.01% (nearly greedy), geometric in elapsed time so any budget ends cold.
+  // Cooling cycles: each goes from hot (an op-sized loss is often accepted) to cold (nearly
+  // greedy) over a fixed number of moves, starting again from the best schedule found. The
+  // search ends when `opt.stale_cycles` cycles in a row bring no improvement, or at the time limit.
+  const double t_hot = kHotFraction * best.makespan, t_cold = kColdFraction * best.makespan;
+  const long long cycle_moves = std::clamp<long long>(kMovesPerOpPerCycle * n, 100000, 20000000);
+  const auto t0 = Clock::now();
+  double temperature = t_hot;
+  long long cycle_start = 0;
+  int stale = 0;
+  double best_at_cycle_start = best.makespan;
+  best.cycles = 0;
+  bool chain_stale = false;
+  std::vector<OpId> moved;
+  // Positions v may take: after its last predecessor, before its first successor.
+  auto window = [&](OpId v) {
+    int lo = 0, hi = n - 1;
+    for (OpId u : g.pred(v)) lo = std::max(lo, pos[u] + 1);
+    for (OpId w : g.succ(v)) hi = std::min(hi, pos[w] - 1);
+    return std::pair<int, int>(lo, hi);
+  };
+  const double reposition_p = 0.3, cluster_p = 0.3;
+  for (long long it = 0;; ++it) {
+    if ((it & 255) == 0) {
+      if (std::chrono::duration<double>(Clock::now() - t0).count() >= opt.seconds ||
+          (opt.interrupt && opt.interrupt->load()))
+        break;
+      if (it - cycle_start >= cycle_moves) {
+        ++best.cycles;
+        stale = best.makespan < best_at_cycle_start * (1 - 1e-9) ? 0 : stale + 1;
+        if (opt.stale_cycles > 0 && stale >= opt.stale_cycles) break;
+        best_at_cycle_start = best.makespan;
+        cycle_start = it;
+        dev = best.device;
+        ord = best.order;
+        for (int i = 0; i < n; ++i) pos[ord[i]] = i;
+        cur = best.makespan;
+        chain_stale = true;
+      }
+      temperature = t_hot * std::pow(t_cold / t_hot, static_cast<double>(it - cycle_start) / cycle_moves);
+    }
+    if (chain_stale) {
+      eval(dev, ord);
+      chain = eval.critical_chain(dev, ord, cur, pos);
+      chain_stale = false;
+    }
+    const OpId v = (!chain.empty() && unit(rng) < 0.7) ? chain[rng() % chain.size()] : static_cast<OpId>(rng() % n);
+    ++best.moves;
+    if (runnable[v].size() > 1 && unit(rng) < 0.5) {
+      // Device move.
+      const int old = dev[v];
+      int k = runnable[v][rng() % (runnable[v].size() - 1)];
+      if (k == old) k = runnable[v].back();
+      // With some probability the neighbours that share v's device follow it, so that a group
+      // of ops can change device without paying transfers between them on the way.
+      moved.clear();
+      moved.push_back(v);
+      if (unit(rng) < cluster_p) {
+        for (OpId u : g.pred(v))
+          if (dev[u] == old && pb.can_run(u, k) && unit(rng) < 0.5) moved.push_back(u);
+        for (OpId w : g.succ(v))
+          if (dev[w] == old && pb.can_run(w, k) && unit(rng) < 0.5) moved.push_back(w);
+      }
+      for (OpId u : moved) dev[u] = k;
+      // Optionally also a new position for v: its old slot may not suit the new device.
+      const int from = pos[v];
+      int to = from;
+      if (unit(rng) < reposition_p) {
+        const auto [lo, hi] = window(v);
+        if (hi > lo) {
+          to = lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo));
+          if (to >= from) ++to;
+          move_in_order(ord, pos, from, to);
+        }
+      }
+      const double ms = eval(dev, ord);
+      if (ms <= cur || unit(rng) < std::exp((cur - ms) / temperature)) {
+        chain_stale = chain_stale || ms != cur;
+        cur = ms;
+      } else {
+        for (OpId u : moved) dev[u] = old;
+        if (to != from) move_in_order(ord, pos, to, from);
+      }
+    } else {
+      // Order move within the precedence window.
+      const auto [lo, hi] = window(v);
+      if (hi <= lo) continue;
+      const int from = pos[v];
+      int to = lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo));
+      if (to >= from) ++to;
+      move_in_order(ord, pos, from, to);
+      const double ms = eval(dev, ord);
+      if (ms <= cur || unit(rng) < std::exp((cur - ms) / temperature)) {
+        chain_stale = chain_stale || ms != cur;
+        cur = ms;
+      } else {
+        move_in_order(ord, pos, to, from);
+      }
+    }
+    if (cur < best.makespan * (1 - 1e-12)) {
+      best.makespan = cur;
+      best.device = dev;
+      best.order = ord;
+      ++best.improvements;
+    }
+  }
+  return best;
+}
+
+Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
+  const auto t0 = Clock::now();
+  std::string base_name;
+  Schedule base = best_list_schedule(pb, &base_name);
+  if (base.device.empty())
+    throw InputError("anneal: no list schedule exists for this instance (no device runs every op)");
+  const Graph& g = pb.graph();
+  LocalSearchOptions lo;
+  lo.seconds = opt.time_limit_s;
+  lo.seed = opt.seed;
+  lo.interrupt = opt.interrupt;
+  const LocalSearchResult r = local_search(pb, base.device, linear_extension(g, g.topo_order(), base.start), lo);
+  Schedule s = schedule_from_order(pb, r.device, r.order);
+  s.status = SolveStatus::Heuristic;
+  s.claimed_makespan = r.makespan;
+  s.lower_bound = latency_lower_bounds(pb).best;
+  s.notes = fmt::format("from {} ({:.6g} s): {} moves, {} improvements, {} cooling cycles, {:.3g} s", base_name,
+                        base.claimed_makespan, r.moves, r.improvements, r.cycles,
+                        std::chrono::duration<double>(Clock::now() - t0).count());
+  return s;
+}
+
+}  // namespace diviml
