@@ -97,6 +97,20 @@ TEST(LocalSearch, DeterministicForASeedWhenItConverges) {
   EXPECT_GE(a.cycles, opt.stale_cycles);
 }
 
+TEST(LocalSearch, ParallelChainsAreAtLeastAsGoodAsOne) {
+  auto pb = testing::random_problem(40, 0.1, 3, 6, true);
+  const Schedule s = best_list_schedule(*pb);
+  LocalSearchOptions opt;
+  opt.seconds = 60;  // both end by convergence, so the comparison is deterministic
+  opt.seed = 3;
+  const LocalSearchResult one = local_search(*pb, s.device, start_order(*pb, s), opt);
+  opt.threads = 3;
+  const LocalSearchResult three = local_search(*pb, s.device, start_order(*pb, s), opt);
+  expect_valid_result(*pb, three);
+  EXPECT_LE(three.makespan, one.makespan);  // chain 0 of the three is the single chain
+  EXPECT_GT(three.moves, one.moves);
+}
+
 TEST(LocalSearch, InterruptStopsAtOnce) {
   auto pb = testing::random_problem(40, 0.1, 3, 2, true);
   const Schedule s = random_schedule(*pb, 2);

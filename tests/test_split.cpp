@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "frontend/generators.h"
 #include "frontend/load_graph.h"
 #include "platform/platform.h"
@@ -305,6 +307,22 @@ TEST(SplitInspect, DescribesModulesAndParts) {
   const std::string js = describe_modules(pb->graph(), nullptr, opt, true);
   EXPECT_NE(js.find("\"modules\""), std::string::npos);
   EXPECT_NE(js.find("\"parts\""), std::string::npos);
+}
+
+TEST(SplitInspect, CountsPartsIndependentOfThePreviousOne) {
+  // Two chains side by side between a source and a sink: with a 2-op budget the chains' pieces
+  // become parts, and a part of one chain does not depend on the part of the other before it.
+  std::vector<std::pair<int, int>> edges = {{0, 1}, {1, 2}, {2, 3}, {0, 4}, {4, 5}, {5, 6}, {3, 7}, {6, 7}};
+  auto g = graph_from_edges(8, edges);
+  SolveOptions opt;
+  opt.max_part_ops = 2;
+  auto js = nlohmann::json::parse(describe_modules(*g, nullptr, opt, true));
+  EXPECT_GE(js["parts_independent_of_previous"].get<int>(), 1);
+  // A chain: every part depends on the one before.
+  auto chain = graph_from_edges(6, {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}});
+  js = nlohmann::json::parse(describe_modules(*chain, nullptr, opt, true));
+  EXPECT_EQ(js["parts_independent_of_previous"].get<int>(), 0);
+  EXPECT_GE(js["num_parts"].get<int>(), 3);
 }
 
 

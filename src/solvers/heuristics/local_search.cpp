@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -120,7 +121,10 @@ double asap_makespan(const Problem& pb, const std::vector<int>& device, const st
   return eval(device, order);
 }
 
-LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order,
+namespace {
+
+/// One annealing chain (the body of local_search for one seed).
+LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order,
                                const LocalSearchOptions& opt) {
   const Graph& g = pb.graph();
   const int n = pb.num_ops(), K = pb.num_devices();
@@ -254,6 +258,33 @@ LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device
   return best;
 }
 
+}  // namespace
+
+LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order,
+                               const LocalSearchOptions& opt) {
+  const int chains = std::max(1, opt.threads);
+  if (chains == 1) return anneal_chain(pb, device, order, opt);
+  // Independent chains with consecutive seeds on their own threads; the best wins (ties: the
+  // lowest seed), so the result depends on the thread count but not on timing once converged.
+  std::vector<LocalSearchResult> results(chains);
+  std::vector<std::thread> workers;
+  for (int c = 0; c < chains; ++c)
+    workers.emplace_back([&, c] {
+      LocalSearchOptions o = opt;
+      o.seed = opt.seed + static_cast<uint64_t>(c);
+      results[c] = anneal_chain(pb, device, order, o);
+    });
+  for (std::thread& w : workers) w.join();
+  LocalSearchResult best = std::move(results[0]);
+  long long moves = best.moves;
+  for (int c = 1; c < chains; ++c) {
+    moves += results[c].moves;
+    if (results[c].makespan < best.makespan) best = std::move(results[c]);
+  }
+  best.moves = moves;
+  return best;
+}
+
 Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
   const auto t0 = Clock::now();
   std::string base_name;
@@ -265,6 +296,7 @@ Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
   lo.seconds = opt.time_limit_s;
   lo.seed = opt.seed;
   lo.interrupt = opt.interrupt;
+  lo.threads = opt.threads;
   const LocalSearchResult r = local_search(pb, base.device, linear_extension(g, g.topo_order(), base.start), lo);
   Schedule s = schedule_from_order(pb, r.device, r.order);
   s.status = SolveStatus::Heuristic;

@@ -32,6 +32,9 @@ struct LocalSearchOptions {
   uint64_t seed = 1;
   /// Stop after this many cooling cycles in a row without improvement (0: use all the time).
   int stale_cycles = 3;
+  /// Independent chains run in parallel (seeds seed, seed+1, ...); the best is returned and
+  /// `moves` sums over them.
+  int threads = 1;
   const std::atomic<bool>* interrupt = nullptr;
 };
 

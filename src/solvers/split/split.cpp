@@ -370,6 +370,7 @@ std::string SplitSolver::polish(std::vector<int>& dev, std::vector<OpId>& order)
   lo.seconds = left();
   lo.seed = opt_.seed;
   lo.interrupt = opt_.interrupt;
+  lo.threads = opt_.threads;
   const double before = asap_makespan(pb_, dev, order);
   LocalSearchResult r = local_search(pb_, dev, order, lo);
   if (r.makespan < before) {
