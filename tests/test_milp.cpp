@@ -451,3 +451,34 @@ TEST(Milp, InterruptDuringSearchStopsEarly) {
   for (const Schedule& b : baselines(*pb))
     EXPECT_LE(s.claimed_makespan, simulate_latency(*pb, b).makespan * (1 + 1e-9));
 }
+
+namespace diviml {
+namespace {
+
+TEST(Milp, RefusesModelsTooLargeForCbcWithAClearMessage) {
+  // 250 independent ops: 31,125 incomparable pairs, above the 20,000 limit. The MILP used to be
+  // built anyway (a 3000-op graph took 14 GB and ignored the time limit in its root LP).
+  auto pb = testing::random_problem(250, 0.0, 3, 1, true);
+  SolveOptions opt;
+  opt.time_limit_s = 5;
+  try {
+    milp_schedule(*pb, opt);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("31125 incomparable op pairs"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("--method split"), std::string::npos) << msg;
+  }
+  // A part of it within the limit still solves.
+  LatencyMilpRequest req;
+  for (OpId v = 0; v < 6; ++v) req.ops.push_back(v);
+  FixedContext ctx;
+  ctx.device.assign(pb->num_ops(), -1);
+  ctx.finish.assign(pb->num_ops(), 0.0);
+  ctx.device_free.assign(pb->num_devices(), 0.0);
+  req.fixed = &ctx;
+  EXPECT_NO_THROW(solve_latency_milp(*pb, req, opt));
+}
+
+}  // namespace
+}  // namespace diviml

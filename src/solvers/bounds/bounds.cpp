@@ -39,6 +39,9 @@ namespace diviml {
 
 namespace {
 
+/// Modules with more incomparable pairs than this get no MILP bound (see latency_lower_bounds).
+constexpr long long kMaxModuleBoundPairs = 5000;
+
 /// Longest path at fastest devices, no transfers, over `ops` (topo order); edges from outside
 /// the set are ignored.
 double critical_path_of(const Problem& pb, const std::vector<OpId>& ops, std::vector<double>& scratch,
@@ -306,6 +309,9 @@ LatencyBounds latency_lower_bounds(const Problem& pb, const BoundOptions& opt) {
   if (opt.milp_time_limit_s > 0) {
     for (int i = 0; i < m; ++i) {
       pairs[i] = count_incomparable_pairs(g, d.modules[i]);
+      // A module far above what CBC can bound in seconds only costs time to build (a 1000-op
+      // RandWire stage has ~250k pairs, millions of rows): it keeps its closed-form bounds.
+      if (pairs[i] > kMaxModuleBoundPairs) pairs[i] = 0;
       total_pairs += pairs[i];
     }
   }

@@ -154,7 +154,9 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
   // greedy) over a fixed number of moves, starting again from the best schedule found. The
   // search ends when `opt.stale_cycles` cycles in a row bring no improvement, or at the time limit.
   const double t_hot = kHotFraction * best.makespan, t_cold = kColdFraction * best.makespan;
-  const long long cycle_moves = std::clamp<long long>(kMovesPerOpPerCycle * n, 100000, 20000000);
+  long long cycle_moves = std::clamp<long long>(kMovesPerOpPerCycle * n, 100000, 20000000);
+  bool cycle_checked = false;
+  double last_progress = 0;
   const auto t0 = Clock::now();
   double temperature = t_hot;
   long long cycle_start = 0;
@@ -173,9 +175,20 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
   const double reposition_p = 0.3, cluster_p = 0.3;
   for (long long it = 0;; ++it) {
     if ((it & 255) == 0) {
-      if (std::chrono::duration<double>(Clock::now() - t0).count() >= opt.seconds ||
-          (opt.interrupt && opt.interrupt->load()))
-        break;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (elapsed >= opt.seconds || (opt.interrupt && opt.interrupt->load())) break;
+      // On a large graph a cycle of 10,000 moves per op could outlast the budget and end hot:
+      // once the speed is known, cycles are shortened to a quarter of the budget. (Only when the
+      // time limit would bind anyway, so converged runs stay deterministic.)
+      if (!cycle_checked && it >= 4096) {
+        cycle_checked = true;
+        const double fit = 0.25 * opt.seconds * static_cast<double>(it) / std::max(elapsed, 1e-9);
+        if (fit < static_cast<double>(cycle_moves)) cycle_moves = std::max<long long>(1024, static_cast<long long>(fit));
+      }
+      if (opt.progress && elapsed - last_progress >= 2.0) {
+        last_progress = elapsed;
+        opt.progress(best.makespan, best.moves);
+      }
       if (it - cycle_start >= cycle_moves) {
         ++best.cycles;
         stale = best.makespan < best_at_cycle_start * (1 - 1e-9) ? 0 : stale + 1;
@@ -272,6 +285,7 @@ LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device
     workers.emplace_back([&, c] {
       LocalSearchOptions o = opt;
       o.seed = opt.seed + static_cast<uint64_t>(c);
+      if (c > 0) o.progress = nullptr;  // one chain reports
       results[c] = anneal_chain(pb, device, order, o);
     });
   for (std::thread& w : workers) w.join();
@@ -297,6 +311,17 @@ Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
   lo.seed = opt.seed;
   lo.interrupt = opt.interrupt;
   lo.threads = opt.threads;
+  if (opt.progress)
+    lo.progress = [&](double best, long long moves) {
+      Progress p;
+      p.elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();
+      p.incumbent = best;
+      p.bound = std::nan("");
+      p.gap = std::nan("");
+      p.nodes = moves;
+      p.stage = "anneal";
+      opt.progress(p);
+    };
   const LocalSearchResult r = local_search(pb, base.device, linear_extension(g, g.topo_order(), base.start), lo);
   Schedule s = schedule_from_order(pb, r.device, r.order);
   s.status = SolveStatus::Heuristic;

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "problem/problem.h"
@@ -35,6 +36,8 @@ struct LocalSearchOptions {
   /// Independent chains run in parallel (seeds seed, seed+1, ...); the best is returned and
   /// `moves` sums over them.
   int threads = 1;
+  /// Called about every 2 s with the best makespan and the moves so far (may be empty).
+  std::function<void(double best, long long moves)> progress;
   const std::atomic<bool>* interrupt = nullptr;
 };
 

@@ -21,6 +21,14 @@
 namespace diviml {
 
 namespace {
+// Size guards (the MILP needs ~19 kB per incomparable pair with names and CBC's copies; a
+// 3000-op RandWire graph, 750k pairs, took 14 GB and its root LP ignored the time limit).
+constexpr int kMaxMilpOps = 5000;
+constexpr long long kMaxMilpPairs = 20000;
+}  // namespace
+
+
+namespace {
 
 using milp::Term;
 
@@ -72,6 +80,10 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
     in.ops.erase(std::unique(in.ops.begin(), in.ops.end()), in.ops.end());
   }
   const int m = static_cast<int>(in.ops.size());
+  if (m > kMaxMilpOps)
+    throw InputError(fmt::format("the latency MILP over {} ops is too large for CBC (limit {} ops); use --method "
+                                 "split, which solves it part by part",
+                                 m, kMaxMilpOps));
   for (int i = 0; i < m; ++i) in.local[in.ops[i]] = i;
   const FixedContext* fx = req.fixed;
   if (fx && (static_cast<int>(fx->device.size()) != n || static_cast<int>(fx->finish.size()) != n))
@@ -515,6 +527,14 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
   // ---- 3. no overlap for incomparable pairs sharing a device ----
   {
     const Reachability reach(g);
+    long long pairs = 0;
+    for (int i = 0; i < m; ++i)
+      for (int j = i + 1; j < m; ++j) pairs += reach.comparable(in.ops[i], in.ops[j]) ? 0 : 1;
+    if (pairs > kMaxMilpPairs)
+      throw InputError(fmt::format(
+          "the latency MILP over {} ops would have {} incomparable op pairs (limit {}), each a binary with up to {} "
+          "rows: too large for CBC to make progress; use --method split, which solves it part by part",
+          m, pairs, kMaxMilpPairs, 2 * in.K));
     for (int i = 0; i < m; ++i)
       for (int j = i + 1; j < m; ++j) {
         const OpId a = in.ops[i], b = in.ops[j];

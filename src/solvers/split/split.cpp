@@ -371,6 +371,7 @@ std::string SplitSolver::polish(std::vector<int>& dev, std::vector<OpId>& order)
   lo.seed = opt_.seed;
   lo.interrupt = opt_.interrupt;
   lo.threads = opt_.threads;
+  lo.progress = [this](double best, long long) { report("polish", std::min(best_ms_, best)); };
   const double before = asap_makespan(pb_, dev, order);
   LocalSearchResult r = local_search(pb_, dev, order, lo);
   if (r.makespan < before) {
