@@ -11,38 +11,6 @@
 
 namespace diviml {
 
-namespace {
-
-/// Parts with no path from the part just before them: the ones that could be solved beside
-/// their predecessor. O(P (V + E)). (With the default packing this is 0 on every model measured:
-/// docs/split.md, "Parallelism".)
-int parts_independent_of_previous(const Graph& g, const Partition& p) {
-  const auto& rank = g.topo_rank();
-  const auto& topo = g.topo_order();
-  std::vector<char> reached(g.num_ops(), 0), in_next(g.num_ops(), 0);
-  int independent = 0;
-  for (size_t i = 1; i < p.parts.size(); ++i) {
-    int lo = g.num_ops(), hi = -1;
-    for (OpId v : p.parts[i - 1]) lo = std::min(lo, rank[v]), reached[v] = 1;
-    for (OpId v : p.parts[i]) hi = std::max(hi, rank[v]), in_next[v] = 1;
-    bool depends = false;
-    for (int r = lo; r <= hi && !depends; ++r) {
-      const OpId v = topo[r];
-      if (!reached[v]) continue;
-      for (OpId w : g.succ(v)) {
-        reached[w] = 1;
-        if (in_next[w]) depends = true;
-      }
-    }
-    if (!depends) ++independent;
-    std::fill(reached.begin(), reached.end(), 0);
-    for (OpId v : p.parts[i]) in_next[v] = 0;
-  }
-  return independent;
-}
-
-}  // namespace
-
 std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptions& opt, bool json) {
   const SeriesDecomposition d = series_decomposition(g);
   const Partition p = pb ? split_into_parts(*pb, d, opt) : split_into_parts(g, d, opt);
@@ -61,7 +29,9 @@ std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptio
   }
   const std::string budget = opt.max_part_ops > 0 ? fmt::format("{} ops", opt.max_part_ops)
                                                   : fmt::format("{} incomparable pairs", opt.max_part_pairs);
-  const int independent = parts_independent_of_previous(g, p);
+  // Parts that share a wave with an earlier part: solvable in parallel with --threads.
+  const std::vector<int> waves = part_waves(g, p);
+  const int parallel = static_cast<int>(p.parts.size()) - (waves.empty() ? 0 : waves.back() + 1);
   auto cut_name = [&](int i) -> std::string {
     return i < static_cast<int>(d.cut_vertices.size()) ? g.ops[d.cut_vertices[i]].name : std::string();
   };
@@ -76,7 +46,8 @@ std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptio
     j["num_modules"] = m;
     j["num_cut_vertices"] = d.cut_vertices.size();
     j["num_parts"] = p.parts.size();
-    j["parts_independent_of_previous"] = independent;
+    j["num_waves"] = waves.empty() ? 0 : waves.back() + 1;
+    j["parts_beside_an_earlier_part"] = parallel;
     j["incomparable_pairs_within_modules"] = total_pairs;
     nlohmann::json mods = nlohmann::json::array();
     for (int i = 0; i < m; ++i) {
@@ -99,8 +70,8 @@ std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptio
 
   std::string out = fmt::format(
       "graph {}: {} ops, {} series modules ({} cut vertices), {} parts (budget {}; largest part {} pairs; {} "
-      "independent of the part before)\n",
-      g.name, g.num_ops(), m, d.cut_vertices.size(), p.parts.size(), budget, max_part, independent);
+      "solvable beside an earlier part)\n",
+      g.name, g.num_ops(), m, d.cut_vertices.size(), p.parts.size(), budget, max_part, parallel);
   out += fmt::format("{:>6}  {:>5}  {:>9}  {:>5}  {:<28}  {}\n", "module", "ops", "pairs", "parts", "cut vertex",
                      "parts: ops/pairs");
   for (int i = 0; i < m; ++i) {
@@ -109,7 +80,7 @@ std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptio
       for (int pi : parts_of[i])
         detail += fmt::format("{}{}/{}", detail.empty() ? "" : " ", p.parts[pi].size(), part_pairs[pi]);
     std::string c = cut_name(i);
-    if (c.empty()) c = "-";
+    if (c.empty()) c.push_back('-');  // not c = "-": GCC 12 warns falsely (-Wrestrict)
     if (c.size() > 28) c = c.substr(0, 25) + "...";
     out += fmt::format("{:>6}  {:>5}  {:>9}  {:>5}  {:<28}  {}\n", i, d.modules[i].size(), mod_pairs[i],
                        parts_of[i].size(), c, detail);

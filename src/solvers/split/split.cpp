@@ -21,6 +21,7 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
 #include "solvers/milp/latency_milp.h"
+#include "solvers/milp/worker_processes.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -272,33 +274,102 @@ Schedule SplitSolver::run() {
       return kInf;
     }
   };
+  // The part MILP's request in a context: the part's ops after the context on every device,
+  // warm-started from the baseline's devices timed as soon as possible.
+  struct PartRequest {
+    LatencyMilpRequest req;
+    std::vector<int> wdev;
+    std::vector<double> wstart;
+    std::vector<OpId> worder;
+    FixedContext wctx;
+  };
+  auto make_request = [&](int i, const FixedContext& c, const std::vector<int>& d, const std::vector<double>& st) {
+    PartRequest r;
+    r.wctx = c;
+    r.wdev = d;
+    for (OpId v : part_.parts[i]) r.wdev[v] = hdev[v];
+    r.wstart = st;
+    r.worder = linear_extension(g_, part_.parts[i], hstart);
+    append_asap(pb_, r.worder, r.wdev, r.wctx, r.wstart);
+    r.req.ops = part_.parts[i];
+    r.req.lookahead_tails = true;
+    r.req.warm_device = r.wdev;
+    r.req.warm_start = r.wstart;
+    return r;
+  };
+  // Proportional share of the parts' time, at least an equal share and kMinMilpSeconds (most
+  // parts prove optimality in milliseconds; the limit only binds on hard ones).
+  auto share_of = [&](int i) {
+    const double parts_left = std::max(0.0, parts_deadline - elapsed());
+    return std::min(left(), std::max({parts_left * weight[i] / weight_left,
+                                      parts_left / static_cast<double>(P - i), kMinMilpSeconds}));
+  };
+  // With --threads N > 1, the parts of a wave (no path between them, part_waves) are solved at
+  // the same time in worker processes (CBC is not reentrant), each against the context at the
+  // start of the wave; they are then committed one by one as below, where the rollout still
+  // compares each with its warm start in the up-to-date context.
+  const std::vector<int> wave = part_waves(g_, part_);
+  std::vector<std::optional<LatencyMilpResult>> presolved(P);
+  int parallel_parts = 0;
+  auto presolve_wave = [&](int first) {
+    int last = first;
+    while (last + 1 < P && wave[last + 1] == wave[first]) ++last;
+    if (opt_.threads <= 1 || last == first || interrupted()) return;
+    std::vector<std::function<std::string()>> jobs;
+    for (int i = first; i <= last; ++i) {
+      const double share = share_of(i);
+      if (share < kMinMilpSeconds) return;
+      jobs.push_back([&, i, share] {
+        PartRequest r = make_request(i, ctx, dev, start);
+        r.req.fixed = &ctx;
+        SolveOptions so = milp_options(share, "");
+        so.threads = 1;
+        so.progress = nullptr;
+        const LatencyMilpResult m = solve_latency_milp(pb_, r.req, so);
+        ByteWriter w;
+        w.put(static_cast<int>(m.status));
+        w.put(m.objective);
+        w.put(m.bound);
+        w.put(m.nodes);
+        w.put_vector(m.device);
+        w.put_vector(m.start);
+        return w.take();
+      });
+    }
+    report(fmt::format("parts {}-{}/{} in parallel", first + 1, last + 1, P), best_ms_);
+    const auto out = run_in_worker_processes(jobs, opt_.threads);
+    for (int i = first; i <= last; ++i) {
+      if (!out[i - first]) continue;
+      ByteReader r(*out[i - first]);
+      LatencyMilpResult m;
+      m.status = static_cast<SolveStatus>(r.get<int>());
+      m.objective = r.get<double>();
+      m.bound = r.get<double>();
+      m.nodes = r.get<long long>();
+      m.device = r.get_vector<int>();
+      m.start = r.get_vector<double>();
+      presolved[i] = std::move(m);
+      ++parallel_parts;
+    }
+  };
   for (int i = 0; i < P; ++i) {
+    if (i == 0 || wave[i] != wave[i - 1]) presolve_wave(i);
     const std::vector<OpId>& ops = part_.parts[i];
     const std::string stage = fmt::format("part {}/{}", i + 1, P);
-    // Warm start: the baseline's devices, ASAP in the context.
-    FixedContext wctx = ctx;
-    std::vector<int> wdev = dev;
-    for (OpId v : ops) wdev[v] = hdev[v];
-    std::vector<double> wstart = start;
-    const std::vector<OpId> worder = linear_extension(g_, ops, hstart);
-    append_asap(pb_, worder, wdev, wctx, wstart);
+    PartRequest pr = make_request(i, ctx, dev, start);
+    pr.req.fixed = &ctx;
+    FixedContext& wctx = pr.wctx;
+    std::vector<int>& wdev = pr.wdev;
+    std::vector<double>& wstart = pr.wstart;
+    const std::vector<OpId>& worder = pr.worder;
     std::vector<OpId> porder = worder;
     bool use_warm = true;
-    // Proportional share of the parts' time, at least an equal share and kMinMilpSeconds (most
-    // parts prove optimality in milliseconds; the limit only binds on hard ones).
-    const double parts_left = std::max(0.0, parts_deadline - elapsed());
-    const double share = std::min(left(), std::max({parts_left * weight[i] / weight_left,
-                                                    parts_left / static_cast<double>(P - i), kMinMilpSeconds}));
+    const double share = share_of(i);
     weight_left -= weight[i];
-    if (share >= kMinMilpSeconds && !interrupted()) {
+    if (presolved[i] || (share >= kMinMilpSeconds && !interrupted())) {
       try {
-        LatencyMilpRequest req;
-        req.ops = ops;
-        req.fixed = &ctx;
-        req.lookahead_tails = true;
-        req.warm_device = wdev;
-        req.warm_start = wstart;
-        const LatencyMilpResult r = solve_latency_milp(pb_, req, milp_options(share, stage));
+        const LatencyMilpResult r =
+            presolved[i] ? std::move(*presolved[i]) : solve_latency_milp(pb_, pr.req, milp_options(share, stage));
         ++solved;
         if (r.status == SolveStatus::Optimal) ++optimal;
         if (placement_valid(pb_, ops, r.device)) {
@@ -349,11 +420,12 @@ Schedule SplitSolver::run() {
   const double refined_ms = sim.makespan;
   const std::string polished = polish(dev, order);
   const std::string notes = fmt::format(
-      "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved); "
+      "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved, {} "
+      "solved in parallel); "
       "after parts {:.6g} s; refinement: {} windows, {} improvements, {:.6g} s; {}; baseline {} {:.6g} s",
       d.modules.size(), P,
       opt_.max_part_ops > 0 ? fmt::format("{} ops", opt_.max_part_ops) : fmt::format("{} pairs", opt_.max_part_pairs),
-      solved, optimal, rejected, fallback, split_ms, windows, accepted, refined_ms, polished, base_.name,
+      solved, optimal, rejected, fallback, parallel_parts, split_ms, windows, accepted, refined_ms, polished, base_.name,
       base_.makespan);
   Schedule s = finish(dev, order, SolveStatus::Feasible, std::nan(""), notes);
   report("done", s.claimed_makespan);

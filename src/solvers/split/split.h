@@ -28,6 +28,11 @@ struct Partition {
 /// community detection (igraph) weighted by transfer cost.
 Partition split_into_parts(const Problem& pb, const SeriesDecomposition& d, const SolveOptions& opt);
 
+/// Waves of consecutive parts that can be solved at the same time: part j joins the wave of
+/// part j-1 when no op of that wave reaches an op of part j. Returns the wave index of each part
+/// (non-decreasing from 0). O(P (V + E)).
+std::vector<int> part_waves(const Graph& g, const Partition& p);
+
 /// For `diviml inspect --modules`: modules and parts with op counts and incomparable-pair counts
 /// (implemented in inspect_modules.cpp).
 nlohmann::json modules_report_json(const Problem& pb, const SolveOptions& opt);
