@@ -172,7 +172,22 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
     for (OpId w : g.succ(v)) hi = std::min(hi, pos[w] - 1);
     return std::pair<int, int>(lo, hi);
   };
+  // A random other position for v in its window (v's own when it has no other).
+  auto random_position = [&](OpId v) {
+    const auto [lo, hi] = window(v);
+    const int from = pos[v];
+    if (hi <= lo) return from;
+    int to = lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo));
+    return to >= from ? to + 1 : to;
+  };
   const double reposition_p = 0.3, cluster_p = 0.3;
+  // Metropolis rule on the neighbour just evaluated: true keeps it, false asks the caller to undo.
+  auto accept = [&](double ms) {
+    if (!(ms <= cur || unit(rng) < std::exp((cur - ms) / temperature))) return false;
+    chain_stale = chain_stale || ms != cur;
+    cur = ms;
+    return true;
+  };
   for (long long it = 0;; ++it) {
     if ((it & 255) == 0) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -228,38 +243,18 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
       for (OpId u : moved) dev[u] = k;
       // Optionally also a new position for v: its old slot may not suit the new device.
       const int from = pos[v];
-      int to = from;
-      if (unit(rng) < reposition_p) {
-        const auto [lo, hi] = window(v);
-        if (hi > lo) {
-          to = lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo));
-          if (to >= from) ++to;
-          move_in_order(ord, pos, from, to);
-        }
-      }
-      const double ms = eval(dev, ord);
-      if (ms <= cur || unit(rng) < std::exp((cur - ms) / temperature)) {
-        chain_stale = chain_stale || ms != cur;
-        cur = ms;
-      } else {
+      const int to = unit(rng) < reposition_p ? random_position(v) : from;
+      if (to != from) move_in_order(ord, pos, from, to);
+      if (!accept(eval(dev, ord))) {
         for (OpId u : moved) dev[u] = old;
         if (to != from) move_in_order(ord, pos, to, from);
       }
     } else {
       // Order move within the precedence window.
-      const auto [lo, hi] = window(v);
-      if (hi <= lo) continue;
-      const int from = pos[v];
-      int to = lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo));
-      if (to >= from) ++to;
+      const int from = pos[v], to = random_position(v);
+      if (to == from) continue;
       move_in_order(ord, pos, from, to);
-      const double ms = eval(dev, ord);
-      if (ms <= cur || unit(rng) < std::exp((cur - ms) / temperature)) {
-        chain_stale = chain_stale || ms != cur;
-        cur = ms;
-      } else {
-        move_in_order(ord, pos, to, from);
-      }
+      if (!accept(eval(dev, ord))) move_in_order(ord, pos, to, from);
     }
     if (cur < best.makespan * (1 - 1e-12)) {
       best.makespan = cur;
