@@ -95,7 +95,6 @@ TEST(Llm, SymmetricPlanEqualsFlatSolve) {
       const LlmPlan sym = plan_llm_symmetric(*pb, pure);
       const LlmPlan flat = plan_llm_flat(*pb, pure);
       EXPECT_NEAR(sym.period_s, flat.period_s, 0.01 * flat.period_s);
-      EXPECT_NEAR(sym.symmetric_period_s, sym.period_s, 1e-12 * sym.period_s);
       // Refinement and the search over pipeline groups never make it worse.
       const LlmPlan full = plan_llm_symmetric(*pb);
       EXPECT_GE(full.throughput_per_s, sym.throughput_per_s * (1 - 1e-9));
@@ -196,10 +195,10 @@ TEST(Llm, TemplateWithoutGpuIsAnInputError) {
       {"name": "cpu", "kind": "cpu", "peak_flops": 1e12, "mem_bandwidth": 1e11, "memory_bytes": 1e12}]},
       "default_link": {"bandwidth": 1e10}, "network": {"bandwidth": 1e10, "latency_s": 5e-6}})";
   auto pb = std::make_shared<Problem>(small_llm(4), std::make_shared<Platform>(platform_from_json_text(json, "cpus.json")));
-  EXPECT_THROW(plan_llm_symmetric(*pb), InputError);
   EXPECT_THROW(plan_uniform_layers(*pb), InputError);
   try {
     plan_llm_symmetric(*pb);
+    FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("no GPU"), std::string::npos) << e.what();
   }

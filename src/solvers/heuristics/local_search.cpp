@@ -116,10 +116,6 @@ void move_in_order(std::vector<OpId>& order, std::vector<int>& pos, int from, in
 
 }  // namespace
 
-double asap_makespan(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order) {
-  AsapEvaluator eval(pb);
-  return eval(device, order);
-}
 
 namespace {
 
@@ -132,7 +128,7 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
   LocalSearchResult best;
   best.device = device;
   best.order = order;
-  best.makespan = eval(device, order);
+  best.makespan = best.start_makespan = eval(device, order);
   if (n == 0 || opt.seconds <= 0) return best;
 
   std::vector<int> dev = device;

@@ -23,6 +23,7 @@ struct LocalSearchResult {
   std::vector<int> device;
   std::vector<OpId> order;  ///< global priority order (a linear extension)
   double makespan = 0;      ///< as computed by the ASAP evaluation (= the simulator's)
+  double start_makespan = 0;  ///< the same for the (device, order) the search started from
   long long moves = 0;      ///< neighbours evaluated
   long long improvements = 0;
   int cycles = 0;           ///< cooling cycles completed
@@ -45,10 +46,6 @@ struct LocalSearchOptions {
 /// `order` must be a linear extension of the precedence over all ops and every device valid.
 LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order,
                                const LocalSearchOptions& opt);
-
-/// The makespan of (device, order) under the execution model: each op starts when its device is
-/// free (in the order) and its inputs have arrived; graph outputs must reach the I/O device.
-double asap_makespan(const Problem& pb, const std::vector<int>& device, const std::vector<OpId>& order);
 
 /// `--method anneal`: the best list schedule (best_list_schedule) improved by local_search for
 /// at most the time limit (it usually stops earlier, when cooling cycles stop improving).

@@ -172,8 +172,6 @@ struct Planner {
     // Bytes entering a non-first server: what crosses the boundary before its first unit.
     const double enter = first ? input_bytes : (m > 0 ? ucross[rb.first + rb.period - 1] : ucross[rb.suffix_begin() - 1]);
     // Enumerate ordered subsets of the devices.
-    std::vector<int> perm(D);
-    std::iota(perm.begin(), perm.end(), 0);
     std::vector<std::vector<int>> orders;
     std::function<void(std::vector<int>&, std::vector<char>&)> rec = [&](std::vector<int>& cur, std::vector<char>& used) {
       if (!cur.empty()) orders.push_back(cur);
@@ -480,8 +478,10 @@ void evaluate_llm_plan(const Problem& pb, LlmPlan& plan) {
   plan.throughput_per_s = a.throughput_per_s;
   plan.headroom_bytes.clear();
   for (const DeviceMemory& m : a.memory) plan.headroom_bytes.push_back(m.headroom());
-  const Schedule s = schedule_from_order(pb, plan.schedule.device[0], pb.graph().topo_order());
-  plan.latency_s = simulate_latency(pb, s).makespan;
+  // The analysis has simulated every replica already; replicas may differ after refinement.
+  plan.latency_s = a.replica_latency_s.empty()
+                       ? 0.0
+                       : *std::max_element(a.replica_latency_s.begin(), a.replica_latency_s.end());
 }
 
 LlmPlan plan_llm_symmetric(const Problem& pb, const LlmPlanOptions& opt) {

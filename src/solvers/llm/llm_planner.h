@@ -31,7 +31,6 @@ struct RepeatedBlocks {
   int first = 0;                         ///< index of the first unit of block 0
   int period = 0;                        ///< units per block (0: no repetition found)
   int count = 0;                         ///< number of identical blocks (layers)
-  int prefix_units() const { return first; }
   int suffix_begin() const { return first + period * count; }
 };
 /// Finds the longest run of consecutive identical blocks (same op types, classes and costs, to

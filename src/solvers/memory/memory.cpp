@@ -67,7 +67,6 @@ MemoryRequirement memory_requirement(const Problem& pb) {
   const int K = pb.num_devices();
   for (int k = 0; k < K; ++k) {
     r.total_usable_bytes += pb.memory_capacity(k);
-    r.largest_device_bytes = std::max(r.largest_device_bytes, pb.memory_capacity(k));
   }
   std::vector<std::pair<double, OpId>> bad;
   for (OpId v = 0; v < pb.num_ops(); ++v) {
@@ -107,10 +106,6 @@ void check_memory_feasible(const Problem& pb, const std::string& what) {
     msg += fmt::format("; largest single op: '{}' ({})", g.ops[r.largest_op].name, gb(r.max_op_bytes));
   }
   throw InputError(msg);
-}
-
-bool schedule_fits_memory(const Problem& pb, const Schedule& s) {
-  return simulate_latency(pb, s).memory_violations.empty();
 }
 
 Schedule metf_schedule(const Problem& pb) {
@@ -313,8 +308,9 @@ Schedule repair_memory(const Problem& pb, Schedule s) {
     if (sim.memory_violations.empty()) break;
   }
   if (!sim.memory_violations.empty()) throw InputError("memory repair did not converge: " + sim.memory_violations.front());
-  s.start.clear();  // the solver's claimed times no longer hold
+  s.start.clear();  // the solver's claimed times and optimality no longer hold
   s.claimed_makespan = std::numeric_limits<double>::quiet_NaN();
+  if (s.status == SolveStatus::Optimal) s.status = SolveStatus::Feasible;
   s.method = method;
   s.notes += fmt::format("{}memory repair moved {} op(s): {}{}", s.notes.empty() ? "" : "; ", moves, moved,
                          moves > 8 ? ", ..." : "");

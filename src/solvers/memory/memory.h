@@ -21,7 +21,6 @@ struct MemoryRequirement {
   double max_op_bytes = 0;           ///< largest single-op footprint (weights + inputs + outputs)
   OpId largest_op = kNoOp;           ///< the op with that footprint
   double total_usable_bytes = 0;     ///< sum over devices of usable memory (capacity - reserve)
-  double largest_device_bytes = 0;   ///< usable memory of the largest device
   /// Ops whose footprint fits on no device that can run them (largest first).
   std::vector<OpId> unplaceable_ops;
   bool feasible() const { return unplaceable_ops.empty() && total_weight_bytes <= total_usable_bytes; }
@@ -57,10 +56,8 @@ Schedule mtopo_schedule(const Problem& pb);
 /// heaviest ones) whose move to a device with headroom raises the simulated latency least. Keeps
 /// each device's order consistent with the simulated start times. Returns the schedule unchanged
 /// when it already fits; throws InputError (naming the device and its overflow) when it cannot
-/// find a fitting placement. The result's `notes` records the ops moved.
+/// find a fitting placement. The result's `notes` records the ops moved; a repaired schedule
+/// loses its claimed times and an Optimal status becomes Feasible.
 Schedule repair_memory(const Problem& pb, Schedule s);
-
-/// True when the simulated schedule has no memory violation.
-bool schedule_fits_memory(const Problem& pb, const Schedule& s);
 
 }  // namespace diviml

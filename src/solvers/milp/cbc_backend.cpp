@@ -267,8 +267,7 @@ class CbcBackend final : public MilpBackend {
     // CBC checks its time limit between nodes only, and the event handler can stop it only
     // there; the root LP of a large model can run far past the limit. Clp's own wall-clock limit
     // (a deadline from now) stops the simplex itself, a second after CBC should have stopped.
-    si.getModelPtr()->setMaximumWallSeconds(std::max(0.01, opt.time_limit_s) + 1.0);
-    model.solver()->setHintParam(OsiDoReducePrint, true, OsiHintTry);
+    // (CbcModel works on its own clone of `si`, so the deadline goes on that clone.)
     if (auto* clp = dynamic_cast<OsiClpSolverInterface*>(model.solver()))
       clp->getModelPtr()->setMaximumWallSeconds(std::max(0.01, opt.time_limit_s) + 1.0);
     if (!(opt.interrupt && opt.interrupt->load()))

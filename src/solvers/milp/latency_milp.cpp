@@ -893,58 +893,27 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
 
 namespace {
 
-/// Best simulated baseline as (device, start) arrays.
-void best_baseline(const Problem& pb, LatencyMilpRequest& req, std::string& name, double& makespan) {
-  makespan = kInf;
-  const std::pair<const char*, Schedule (*)(const Problem&)> methods[] = {
-      {"fastest-device", fastest_device_schedule}, {"heft", heft_schedule}, {"cpop", cpop_schedule},
-      {"peft", peft_schedule},                     {"etf", etf_schedule}};
-  for (const auto& [mname, fn] : methods) {
-    try {
-      const Schedule s = fn(pb);
-      const LatencyResult r = simulate_latency(pb, s);
-      if (r.makespan < makespan) {
-        makespan = r.makespan;
-        name = mname;
-        req.warm_device = s.device;
-        req.warm_start = r.start;
-      }
-    } catch (const std::exception&) {
-      // A baseline that cannot handle this instance (e.g. no single device runs every op).
-    }
-  }
+/// Warm start from the best list schedule (best_list_schedule); its name and makespan for notes.
+LatencyMilpRequest warm_from_best_baseline(const Problem& pb, std::string& name, double& makespan) {
+  LatencyMilpRequest req;
+  const Schedule s = best_list_schedule(pb, &name);
+  makespan = s.device.empty() ? kInf : s.claimed_makespan;
+  req.warm_device = s.device;
+  req.warm_start = s.start;
+  return req;
 }
 
 }  // namespace
 
 Schedule milp_schedule(const Problem& pb, const SolveOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  LatencyMilpRequest req;
   std::string warm_name = "greedy";
   double warm_ms = kInf;
-  best_baseline(pb, req, warm_name, warm_ms);
-  const LatencyMilpResult r = solve_latency_milp(pb, req, opt);
+  const LatencyMilpResult r = solve_latency_milp(pb, warm_from_best_baseline(pb, warm_name, warm_ms), opt);
 
   // Order: a linear extension following the start times; per-device orders follow from it.
   const Graph& g = pb.graph();
-  const int n = pb.num_ops();
-  std::vector<OpId> global(n);
-  {
-    std::vector<int> indeg(n, 0);
-    for (OpId v = 0; v < n; ++v) indeg[v] = static_cast<int>(g.pred(v).size());
-    using Item = std::tuple<double, int, OpId>;
-    std::priority_queue<Item, std::vector<Item>, std::greater<>> q;
-    for (OpId v = 0; v < n; ++v)
-      if (indeg[v] == 0) q.emplace(r.start[v], g.topo_rank()[v], v);
-    size_t pos = 0;
-    while (!q.empty()) {
-      const OpId v = std::get<2>(q.top());
-      q.pop();
-      global[pos++] = v;
-      for (OpId w : g.succ(v))
-        if (--indeg[w] == 0) q.emplace(r.start[w], g.topo_rank()[w], w);
-    }
-  }
+  const std::vector<OpId> global = linear_extension(g, g.topo_order(), r.start);
   Schedule s = schedule_from_order(pb, r.device, global);
   const LatencyResult sim = simulate_latency(pb, s);
   if (std::fabs(sim.makespan - r.objective) > 1e-9 * std::max(1e-300, std::fabs(r.objective)))
@@ -967,11 +936,9 @@ void export_latency_milp(const Problem& pb, const std::string& path) {
   auto ends = [&](const std::string& e) { return lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0; };
   if (!ends(".mps") && !ends(".lp"))
     throw InputError("cannot write the MILP to '" + path + "': unknown extension (use .mps or .lp)");
-  LatencyMilpRequest req;
   std::string warm_name;
   double warm_ms = kInf;
-  best_baseline(pb, req, warm_name, warm_ms);
-  Built b = build_all(pb, req);
+  Built b = build_all(pb, warm_from_best_baseline(pb, warm_name, warm_ms));
   b.model.comments.push_back(fmt::format("warm start: {} ({:.17g} s); the initial solution is not written", warm_name, warm_ms));
   milp::write_model(b.model, path);
 }

@@ -444,8 +444,8 @@ std::string SplitSolver::polish(std::vector<int>& dev, std::vector<OpId>& order)
   lo.interrupt = opt_.interrupt;
   lo.threads = opt_.threads;
   lo.progress = [this](double best, long long) { report("polish", std::min(best_ms_, best)); };
-  const double before = asap_makespan(pb_, dev, order);
   LocalSearchResult r = local_search(pb_, dev, order, lo);
+  const double before = r.start_makespan;
   if (r.makespan < before) {
     dev = std::move(r.device);
     order = std::move(r.order);
