@@ -20,7 +20,9 @@ configure: deps $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# `run` builds the diviml binary alone (not the tests and benchmarks it does not need).
+run: configure
+	cmake --build $(BUILD) -j $(JOBS) --target diviml
 	$(BUILD)/diviml compare $(DEFAULT_MODEL) --platform $(DEFAULT_PLATFORM) --time-limit 30
 
 test: build

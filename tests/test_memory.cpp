@@ -97,7 +97,9 @@ TEST(Memory, HeuristicsRespectMemoryOnRandomGraphs) {
       EXPECT_TRUE(r.memory_violations.empty()) << r.memory_violations.front();
       // m-ETF's own placement fits. m-TOPO fills devices by weights and only bounds activations
       // loosely, so it leans on its documented repair pass (6 of these 8 seeds need it).
-      if (std::string(m) == "m-etf") EXPECT_EQ(s.notes.find("memory repair moved"), std::string::npos) << s.notes;
+      if (std::string(m) == "m-etf") {
+        EXPECT_EQ(s.notes.find("memory repair moved"), std::string::npos) << s.notes;
+      }
     }
     // Repair of a memory-blind schedule.
     const Schedule h = heft_schedule(*pb);
