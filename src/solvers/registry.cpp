@@ -10,6 +10,7 @@
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/solver.h"
+#include "solvers/split/series_dp.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -33,6 +34,7 @@ const std::vector<MethodInfo>& latency_methods() {
       {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); }},
       {"anneal", "simulated annealing over placement and order, from the best list schedule", anneal_schedule},
       {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
+      {"series-dp", "exact series DP: each series module solved by the MILP, optimal when every module is proven", series_dp_schedule},
   };
   return methods;
 }

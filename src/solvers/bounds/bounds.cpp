@@ -22,6 +22,7 @@
 #include "solvers/bounds/bounds.h"
 
 #include <ClpSimplex.hpp>
+#include <CoinError.hpp>
 #include <CoinPackedMatrix.hpp>
 
 #include <algorithm>
@@ -33,6 +34,7 @@
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/latency_milp.h"
+#include "solvers/split/series_dp.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -76,6 +78,8 @@ double load_dual_value(const Problem& pb, const std::vector<OpId>& ops, std::vec
   }
   return total;
 }
+
+}  // namespace
 
 /// W(A): fractional load balance. Returns a value certified by weak duality (see the header).
 double load_balance_bound(const Problem& pb, const std::vector<OpId>& ops) {
@@ -133,11 +137,20 @@ double load_balance_bound(const Problem& pb, const std::vector<OpId>& ops) {
       for (int k = 0; k < K; ++k) lam[k] = std::fabs(dual[m + k]);
       best = std::max(best, load_dual_value(pb, ops, lam));
     }
-  } catch (...) {
-    // keep the closed-form value
+  } catch (const CoinError&) {
+    // CLP failed on this LP: keep the closed-form value (valid for any multipliers)
   }
   return best;
 }
+
+double module_critical_path(const Problem& pb, const std::vector<OpId>& ops) {
+  std::vector<int> local(pb.num_ops(), -1);
+  for (size_t i = 0; i < ops.size(); ++i) local[ops[i]] = static_cast<int>(i);
+  std::vector<double> scratch(ops.size(), 0.0);
+  return critical_path_of(pb, ops, scratch, local);
+}
+
+namespace {
 
 /// Earliest finish per (op of `ops`, device), relative to time 0, ignoring device contention.
 /// Tensors from `entry` (an op outside `ops`) arrive from device entry_dev (entry_dev < 0: present
@@ -193,6 +206,68 @@ double end_bound(const Problem& pb, const std::vector<OpId>& ops, const std::vec
     if (std::isfinite(best)) lb = std::max(lb, best);
   }
   return lb;
+}
+
+/// Euclid on doubles: remainders within `tol` of 0 or of the divisor count as exact.
+double approx_gcd(double a, double b, double tol) {
+  if (a < b) std::swap(a, b);
+  while (b > tol) {
+    double r = std::fmod(a, b);
+    if (r > b - tol) r = 0;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+}  // namespace
+
+double common_time_unit(const Problem& pb) {
+  // Every latency is a sum of op times, transfer times, input arrivals and output deliveries
+  // (the as-soon-as-possible timing of the simulator starts each op at 0 or at a finish plus a
+  // transfer), so when all of them are multiples of u, so is every schedule's latency.
+  const Graph& g = pb.graph();
+  const int K = pb.num_devices();
+  std::vector<double> vals;
+  for (OpId v = 0; v < pb.num_ops(); ++v)
+    for (int k = 0; k < K; ++k)
+      if (pb.can_run(v, k) && pb.exec(v, k) > 0) vals.push_back(pb.exec(v, k));
+  std::vector<double> bytes;
+  for (const Tensor& t : g.tensors) bytes.push_back(t.bytes);
+  std::sort(bytes.begin(), bytes.end());
+  bytes.erase(std::unique(bytes.begin(), bytes.end()), bytes.end());
+  if (bytes.size() > 20000) return 0;  // not a task graph: not worth it
+  for (double b : bytes)
+    for (int k = 0; k < K; ++k)
+      for (int l = 0; l < K; ++l)
+        if (k != l && pb.comm_bytes(b, k, l) > 0) vals.push_back(pb.comm_bytes(b, k, l));
+  if (vals.empty()) return 0;
+  double mx = 0;
+  for (double v : vals) {
+    if (!std::isfinite(v)) return 0;
+    mx = std::max(mx, v);
+  }
+  const double tol = 1e-9 * mx;
+  double u = 0;
+  for (double v : vals) {
+    u = u == 0 ? v : approx_gcd(u, v, tol);
+    if (u < 1e-7 * mx) return 0;
+  }
+  for (double v : vals)
+    if (std::fabs(v / u - std::round(v / u)) > 1e-6) return 0;
+  return u;
+}
+
+namespace {
+
+/// Rounds a lower bound up to the common unit of the instance's times (0: none).
+double round_up_to_unit(const Problem& pb, double lb) {
+  if (!(lb > 0)) return lb;
+  const double u = common_time_unit(pb);
+  if (!(u > 0)) return lb;
+  // The slack of 1e-6 units absorbs floating-point error in lb (a value a hair above k*u
+  // that means k*u must not round up to (k+1)*u).
+  return std::max(lb, std::ceil(lb / u - 1e-6) * u);
 }
 
 }  // namespace
@@ -278,8 +353,8 @@ double isolated_milp_bound(const Problem& pb, const std::vector<OpId>& ops, doub
     if (!std::isfinite(b) || b < 0) return 0;
     b = std::min(b, wr.makespan);
     return b * (1 - 1e-6);  // solver tolerances
-  } catch (const std::exception&) {
-    return 0;
+  } catch (const InputError&) {
+    return 0;  // the MILP rejected the module (memory infeasible, beyond its size limits)
   }
 }
 
@@ -381,8 +456,31 @@ LatencyBounds latency_lower_bounds(const Problem& pb, const BoundOptions& opt) {
   lb.module_milp = opt.milp_time_limit_s > 0 ? module_milp_sum : 0;
   lb.decomposition = decomposition;
   lb.critical_path_comm = cpc;
-  lb.best = std::max({lb.critical_path, lb.critical_path_comm, lb.load_balance, lb.module_milp, lb.decomposition});
+  if (opt.series_dp) {
+    SeriesDpOptions so;
+    so.max_nodes = opt.series_max_nodes;
+    so.max_module_pairs = opt.series_max_module_pairs;
+    so.interrupt = opt.interrupt;
+    const SeriesDpResult r = series_dp(pb, so);
+    lb.series_dp = r.bound;
+    lb.series_dp_exact = r.exact && !r.timed_out;
+  }
+  lb.best = std::max({lb.critical_path, lb.critical_path_comm, lb.load_balance, lb.module_milp, lb.decomposition,
+                      lb.series_dp});
+  lb.best = round_up_to_unit(pb, lb.best);
   return lb;
+}
+
+LatencyBounds reported_latency_bounds(const Problem& pb, BoundLevel level, int threads) {
+  if (level == BoundLevel::None) return {};
+  BoundOptions bo;
+  bo.threads = threads;
+  bo.series_dp = level == BoundLevel::Series && pb.num_ops() <= kSeriesBoundMaxOps;
+  return latency_lower_bounds(pb, bo);
+}
+
+SolveStatus certified_status(SolveStatus status, double makespan, double lower_bound) {
+  return meets_bound(makespan, lower_bound) ? SolveStatus::Optimal : status;
 }
 
 }  // namespace diviml

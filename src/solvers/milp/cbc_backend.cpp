@@ -205,6 +205,10 @@ class CbcBackend final : public MilpBackend {
       args.push_back("-preprocess");
       args.push_back("off");
     }
+    if (opt.max_nodes >= 0) {
+      args.push_back("-maxNodes");
+      args.push_back(std::to_string(opt.max_nodes));
+    }
     if (opt.threads > 1) {
       args.push_back("-threads");
       args.push_back(std::to_string(opt.threads));

@@ -33,6 +33,7 @@ struct BackendOptions {
   const std::atomic<bool>* interrupt = nullptr;   ///< stop and return the best solution when set
   double absolute_gap = 1e-9;   ///< stop when incumbent - bound <= this (model units)
   double relative_gap = 1e-9;   ///< ... or (incumbent - bound) / |incumbent| <= this
+  long long max_nodes = -1;     ///< branch-and-bound node budget (< 0: none); reproducible
 };
 
 struct MilpSolution {

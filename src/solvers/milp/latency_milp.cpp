@@ -108,8 +108,11 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
   for (int i = 0; i < m; ++i) {
     const OpId v = in.ops[i];
     in.weight[i] = pb.weight_bytes(v);
+    int pin = -1;
+    for (const auto& [pv, pk] : req.pinned)
+      if (pv == v) pin = pk;
     for (int k = 0; k < K; ++k)
-      if (pb.can_run(v, k) && in.weight[i] <= in.cap[k]) {
+      if (pb.can_run(v, k) && in.weight[i] <= in.cap[k] && (pin < 0 || k == pin)) {
         in.feas[i].push_back(k);
         in.p[i][k] = pb.exec(v, k);
       }
@@ -132,7 +135,8 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
     for (TensorId t : g.ops[v].inputs) {
       const OpId u = g.tensors[t].producer;
       if (u == kNoOp) {
-        for (int k = 0; k < K; ++k) in.rel[i][k] = std::max(in.rel[i][k], pb.input_arrival(t, k));
+        for (int k = 0; k < K; ++k)
+          in.rel[i][k] = std::max(in.rel[i][k], pb.input_arrival(t, k) - req.graph_input_offset);
       } else if (in.local[u] >= 0) {
         const int j = in.local[u];
         auto [it, inserted] = edge_index.try_emplace({j, i}, static_cast<int>(in.edges.size()));
@@ -155,7 +159,7 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
       }
     }
     for (TensorId t : g.ops[v].outputs)
-      if (g.tensors[t].is_graph_output)
+      if (g.tensors[t].is_graph_output && !req.ignore_graph_outputs)
         for (int k = 0; k < K; ++k) in.deliv[i][k] = std::max(in.deliv[i][k], pb.output_delivery(t, k));
   }
 
@@ -838,6 +842,7 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
   bo.absolute_gap = 1e-6;   // model units: the horizon is 100..1000 units
   bo.relative_gap = 1e-9;
   bo.stage = "milp";
+  bo.max_nodes = req.max_nodes;
   auto backend = milp::make_cbc_backend();
   const milp::MilpSolution sol = backend->solve(b.model, bo);
   res.nodes = sol.nodes;

@@ -26,6 +26,17 @@ struct LatencyMilpRequest {
   /// `ops` (T >= C_v + that tail), so a part is judged by its effect on the whole graph's latency
   /// instead of its own finish. Off for bounds, which need the part's isolated objective.
   bool lookahead_tails = false;
+  /// Ops restricted to one device (op, device); the series DP pins a module's exit cut vertex.
+  std::vector<std::pair<OpId, int>> pinned;
+  /// Graph inputs arrive at max(0, arrival - graph_input_offset): the series DP solves a module
+  /// in time relative to a lower estimate of its start (docs/split.md section 4).
+  double graph_input_offset = 0;
+  /// Deliveries of graph outputs are left out of the objective (a middle module of the series DP
+  /// minimises its cut vertex's finish).
+  bool ignore_graph_outputs = false;
+  /// CBC node budget (< 0: none). A node budget with one thread is reproducible; a wall-clock
+  /// limit is not, so anything feeding a certified bound uses this (issue 12 item 5).
+  long long max_nodes = -1;
 };
 
 struct LatencyMilpResult {

@@ -33,6 +33,7 @@
 #include "solvers/heuristics/local_search.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/milp/worker_processes.h"
+#include "solvers/split/series_dp.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -136,6 +137,9 @@ class SplitSolver {
 
   Schedule finish(std::vector<int> dev, const std::vector<OpId>& order, SolveStatus status, double extra_bound,
                   const std::string& notes);
+  std::optional<Schedule> series_stage();
+  /// Takes the series DP's assembled schedule instead of (dev, order) when it is faster.
+  void prefer_series(std::vector<int>& dev, std::vector<OpId>& order) const;
   void refine(std::vector<int>& dev, std::vector<OpId>& order, LatencyResult& sim, int& accepted, int& windows);
   std::string polish(std::vector<int>& dev, std::vector<OpId>& order);
 
@@ -148,7 +152,55 @@ class SplitSolver {
   double best_ms_ = kInf;
   Partition part_;
   std::vector<int> part_of_;
+  // The series DP's assembled schedule (docs/split.md section 4a), when it has one.
+  std::vector<int> dp_dev_;
+  std::vector<OpId> dp_order_;
+  double dp_ms_ = kInf;
+  std::string dp_notes_;
 };
+
+/// Module stage: the exact series DP. Returns the schedule when it is proven optimal; otherwise
+/// raises the bound and keeps the assembled schedule as a candidate for the end.
+std::optional<Schedule> SplitSolver::series_stage() {
+  if (interrupted()) return std::nullopt;
+  SeriesDpOptions so;
+  so.time_limit_s = 0.5 * opt_.time_limit_s;
+  so.module_time_limit_s = std::max(kMinMilpSeconds, std::min(30.0, 0.25 * opt_.time_limit_s));
+  so.interrupt = opt_.interrupt;
+  so.progress = [this](const Progress& p) { report(p.stage, best_ms_); };
+  so.fallback_device = base_.schedule.device;
+  so.fallback_start = base_.sim.start;
+  SeriesDpResult dp;
+  try {
+    dp = series_dp(pb_, so);
+  } catch (const InputError& e) {
+    dp_notes_ = fmt::format("series dp: {}", e.what());
+    return std::nullopt;
+  }
+  lb_ = std::max(lb_, dp.bound);
+  dp_notes_ = dp.notes;
+  if (dp.device.empty()) return std::nullopt;
+  const LatencyResult sim = simulate_latency(pb_, schedule_from_order(pb_, dp.device, dp.order));
+  dp_notes_ += fmt::format("; assembled {:.6g} s", sim.makespan);
+  if (!sim.memory_violations.empty()) return std::nullopt;  // memory repair is split's later stages' job
+  dp_dev_ = dp.device;
+  dp_order_ = dp.order;
+  dp_ms_ = sim.makespan;
+  best_ms_ = std::min(best_ms_, dp_ms_);
+  if (!meets_bound(dp_ms_, lb_)) return std::nullopt;
+  Schedule s = finish(dp_dev_, dp_order_, SolveStatus::Optimal, std::nan(""), "every module on the series DP's path proven optimal");
+  report("done", s.claimed_makespan);
+  return s;
+}
+
+void SplitSolver::prefer_series(std::vector<int>& dev, std::vector<OpId>& order) const {
+  if (dp_dev_.empty()) return;
+  const double cur = simulate_latency(pb_, schedule_from_order(pb_, dev, order)).makespan;
+  if (dp_ms_ < cur) {
+    dev = dp_dev_;
+    order = dp_order_;
+  }
+}
 
 Schedule SplitSolver::finish(std::vector<int> dev, const std::vector<OpId>& order, SolveStatus status,
                              double extra_bound, const std::string& notes) {
@@ -176,6 +228,8 @@ Schedule SplitSolver::finish(std::vector<int> dev, const std::vector<OpId>& orde
   double lb = lb_;
   if (std::isfinite(extra_bound)) lb = std::max(lb, extra_bound);
   s.lower_bound = std::min(lb, sim.makespan);
+  if (sim.memory_violations.empty()) s.status = certified_status(s.status, sim.makespan, lb);
+  if (!dp_notes_.empty()) note += "; " + dp_notes_;
   s.solve_seconds = elapsed();
   s.notes = note;
   return s;
@@ -190,6 +244,7 @@ Schedule SplitSolver::run() {
   best_ms_ = base_.makespan;
   lb_ = latency_lower_bounds(pb_).best;
   report("baselines", best_ms_);
+  if (std::optional<Schedule> proven = series_stage()) return *proven;
 
   const SeriesDecomposition d = series_decomposition(g_);
   part_ = split_into_parts(pb_, d, opt_);
@@ -227,6 +282,7 @@ Schedule SplitSolver::run() {
     }
     std::vector<OpId> all(g_.topo_order().begin(), g_.topo_order().end());
     std::vector<OpId> order = linear_extension(g_, all, key);
+    if (status != SolveStatus::Optimal) prefer_series(dev, order);
     if (status != SolveStatus::Optimal) {
       const std::string polished = polish(dev, order);
       notes += "; " + polished;
@@ -418,6 +474,7 @@ Schedule SplitSolver::run() {
   int accepted = 0, windows = 0;
   if (!interrupted() && milp_left() >= kMinMilpSeconds) refine(dev, order, sim, accepted, windows);
   const double refined_ms = sim.makespan;
+  prefer_series(dev, order);
   const std::string polished = polish(dev, order);
   const std::string notes = fmt::format(
       "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved, {} "

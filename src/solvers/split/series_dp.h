@@ -1,0 +1,67 @@
+// The series DP (docs/split.md section 4): the modules of a series decomposition run in disjoint
+// time intervals, so the optimal latency is a shortest path over the devices of the cut vertices
+// whose arcs are the optimal makespans of the modules alone. Exact where every module on the
+// path is solved to optimality (and the preconditions of docs/split.md hold); a valid lower
+// bound always.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "solvers/solver.h"
+
+namespace diviml {
+
+struct SeriesDpOptions {
+  /// Modules with more incomparable pairs get no MILP: closed-form bounds and the fallback's
+  /// schedule for their ops.
+  long long max_module_pairs = 400;
+  /// CBC node budget per module MILP. With one thread it makes every bound reproducible.
+  long long max_nodes = 20000;
+  /// Safety wall-clock limit per module MILP. A solve it stops contributes no MILP bound (only
+  /// the closed-form one), so the bound stays reproducible; its schedule is still used.
+  double module_time_limit_s = 30;
+  /// false: closed-form pair bounds only (no CBC).
+  bool solve_milps = true;
+  /// Whole-run limit (seconds, wall clock): past it no further MILP is started; the bound stays
+  /// valid but may then depend on timing. Infinite for the certified bound policy.
+  double time_limit_s = std::numeric_limits<double>::infinity();
+  const std::atomic<bool>* interrupt = nullptr;
+  std::function<void(const Progress&)> progress;
+  /// Devices and start times per op of a feasible schedule: the schedule of every module
+  /// that has no module solution (too large). May be empty (then no schedule is assembled).
+  std::vector<int> fallback_device;
+  std::vector<double> fallback_start;
+};
+
+struct SeriesDpResult {
+  double bound = 0;           ///< lower bound on the latency of every schedule
+  bool exact = false;         ///< every module on the argmin path solved to optimality
+  std::vector<int> device;    ///< assembled schedule: device per op (empty when not assembled)
+  std::vector<OpId> order;    ///< and a global priority order
+  int modules = 0;
+  int milp_solves = 0;        ///< CBC solves run
+  int reused = 0;             ///< module solves saved because an identical module was solved
+  int unsolved_modules = 0;   ///< modules on the path without a proven optimum
+  bool timed_out = false;     ///< stopped by time_limit_s or interrupt before the path was exact
+  std::string notes;
+};
+
+/// Runs the series DP. Throws InputError on inputs the MILP rejects as infeasible.
+SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt);
+
+/// `--method series-dp`: the DP's assembled schedule, simulated; optimal when its makespan meets
+/// the DP bound, otherwise polished by simulated annealing (status feasible unless it then meets
+/// the bound).
+Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt);
+
+/// Relative tolerance under which a makespan "meets" a lower bound (solver tolerances).
+constexpr double kOptimalityTolerance = 1e-6;
+inline bool meets_bound(double makespan, double bound) {
+  return bound > 0 && makespan <= bound * (1 + kOptimalityTolerance) + 1e-15;
+}
+
+}  // namespace diviml
