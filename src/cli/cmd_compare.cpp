@@ -28,6 +28,7 @@ void run_compare(const CompareArgs& a) {
     run_throughput_compare(a.model, a.solve, a.throughput, a.methods, a.json_out);
     return;
   }
+  refuse_throughput_options(a.throughput);
   auto pb = a.model.load_problem();
   install_interrupt_handler();
   std::vector<std::string> methods = a.methods;

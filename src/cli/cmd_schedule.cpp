@@ -6,6 +6,7 @@
 #include "cli/throughput_cli.h"
 #include "report/gantt.h"
 #include "report/latency_report.h"
+#include "solvers/throughput/throughput_solvers.h"
 
 namespace diviml::cli {
 
@@ -22,10 +23,12 @@ struct ScheduleArgs {
 
 void run_schedule(const ScheduleArgs& a) {
   if (a.objective == "throughput") {
+    refuse_latency_outputs(a.gantt, a.trace, a.dot);
     install_interrupt_handler();
     run_throughput_schedule(a.model, a.solve, a.throughput, a.method, a.out);
     return;
   }
+  refuse_throughput_options(a.throughput);
   auto pb = a.model.load_problem();
   install_interrupt_handler();
   Schedule s = solve_latency(*pb, a.method, a.solve.options());
@@ -59,7 +62,9 @@ void add_schedule_command(CLI::App& app) {
   a->solve.add(cmd);
   std::string methods;
   for (const auto& m : latency_methods()) methods += (methods.empty() ? "" : ", ") + m.name;
-  cmd->add_option("-m,--method", a->method, "method: " + methods + ", device:NAME")->capture_default_str();
+  cmd->add_option("-m,--method", a->method,
+                  "method: " + methods + ", device:NAME; with --objective throughput: " + throughput_method_names())
+      ->capture_default_str();
   cmd->add_option("--objective", a->objective, "latency (one inference) or throughput (a stream)")
       ->check(CLI::IsMember({"latency", "throughput"}))->capture_default_str();
   cmd->add_option("-o,--out", a->out, "write the schedule JSON here");

@@ -1,7 +1,9 @@
 // `schedule --objective throughput` and `compare --objective throughput` (throughput_cli.h).
 #include "cli/throughput_cli.h"
 
+#include <chrono>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -86,9 +88,14 @@ nlohmann::json schedule_json(const Problem& pb, const ThroughputSchedule& s, con
   j["throughput_per_s"] = e.throughput;
   j["throughput_bound_per_s"] = e.bound_throughput;
   j["gap"] = e.gap;
-  j["speedup_over_fastest_device"] = base_thr > 0 ? e.throughput / base_thr : 0;
+  // Relative to fastest-device at R = 1 (the whole model on the best single device); null when
+  // no single device holds the model.
+  if (base_thr > 0) j["speedup_over_fastest_device"] = e.throughput / base_thr;
+  else j["speedup_over_fastest_device"] = nullptr;
   j["bound"] = {{"period_per_inference_s", e.bound.best},
                 {"lp_s", e.bound.lp},
+                {"lp_complete", e.bound.lp_complete},
+                {"note", e.bound.note},
                 {"load_balance_s", e.bound.load_balance},
                 {"max_op_s", e.bound.max_op},
                 {"period_bound_at_R_s", e.bound.period_bound(s.replicas)}};
@@ -155,34 +162,70 @@ double fastest_device_throughput(const Problem& pb, const ThroughputOptions& o) 
   }
 }
 
+std::string speedup_text(double thr, double base) {
+  return base > 0 ? fmt::format("{:.2f}x", thr / base) : std::string("n/a");
+}
+
+/// The bound within a fifth of the time limit (a bound LP that cannot finish leaves the cheaper
+/// load-balance bound), so that bound and solve together stay within --time-limit.
+ThroughputBound timed_bound(const Problem& pb, const ThroughputOptions& o) {
+  ThroughputBoundOptions bo;
+  bo.time_limit_s = std::max(0.01, 0.2 * o.solve.time_limit_s);
+  return throughput_bound(pb, bo);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
 void add_throughput_options(CLI::App* cmd, ThroughputCliArgs& a) {
-  cmd->add_option("--replicas", a.replicas,
-                  fmt::format("throughput: R inferences per period (1..{}) or auto (try a small range)", kMaxReplicas))
-      ->capture_default_str();
-  cmd->add_option("--max-latency", a.max_latency_s, "throughput: cap on one inference's latency per replica, seconds")
-      ->check(CLI::Range(0.0, 1e9));
-  cmd->add_option("--inferences", a.inferences, "throughput: inferences in the pipelined simulation (0: auto)")
-      ->check(CLI::Range(0, 10000000));
+  a.given.push_back(cmd->add_option("--replicas", a.replicas,
+                                    fmt::format("throughput: R inferences per period (1..{}) or auto (try a small range)",
+                                                kMaxReplicas))
+                        ->capture_default_str());
+  a.given.push_back(cmd->add_option("--max-latency", a.max_latency_s,
+                                    "throughput: cap on one inference's latency per replica, seconds")
+                        ->check(CLI::Range(0.0, 1e9)));
+  a.given.push_back(cmd->add_option("--inferences", a.inferences, "throughput: inferences in the pipelined simulation (0: auto)")
+                        ->check(CLI::Range(0, 10000000)));
+}
+
+void refuse_throughput_options(const ThroughputCliArgs& a) {
+  for (const CLI::Option* o : a.given)
+    if (o->count() > 0)
+      throw InputError(fmt::format("{} applies to --objective throughput only (the latency objective schedules one "
+                                   "inference)", o->get_name()));
+}
+
+void refuse_latency_outputs(const std::string& gantt, const std::string& trace, const std::string& dot) {
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string&>{"--gantt", gantt}, {"--trace", trace}, {"--dot", dot}})
+    if (!path.empty())
+      throw InputError(fmt::format("{} is not available with --objective throughput (it draws one inference's timed "
+                                   "schedule); use -o FILE for the throughput schedule JSON", flag));
 }
 
 void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, const ThroughputCliArgs& t,
                              const std::string& method_in, const std::string& out_json) {
-  const ThroughputOptions o = make_options(solve, t);
-  auto pb = model.load_problem();
+  ThroughputOptions o = make_options(solve, t);
   // The latency default (heft) maps to its throughput counterpart.
   const std::string method = method_in == "heft" ? "heft-pipeline" : method_in;
-  const ThroughputBound b = throughput_bound(*pb);
+  find_throughput_method(method);  // an unknown name fails before any work
+  auto pb = model.load_problem();
+  const auto t0 = std::chrono::steady_clock::now();
+  const ThroughputBound b = timed_bound(*pb, o);
+  o.known_bound = &b;
+  o.solve.time_limit_s = std::max(0.05, o.solve.time_limit_s - seconds_since(t0));
   const ThroughputSchedule s = solve_throughput(*pb, method, o);
   const Evaluation e = evaluate(*pb, s, b, t.inferences);
   const double base = fastest_device_throughput(*pb, o);
   for (const auto& m : e.a.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
-  fmt::print("{} on {}: method {} ({}), R = {}, period {}, throughput {:.6g}/s ({:.2f}x fastest device), "
-             "bound {:.6g}/s, gap {:.1f}%, solved in {}\n",
+  fmt::print("{} on {}: method {} ({}), R = {}, period {}, throughput {:.6g}/s ({} the fastest single device), "
+             "bound {:.6g}/s{}, gap {:.1f}%, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), s.replicas,
-             format_seconds(e.a.period_s), e.throughput, base > 0 ? e.throughput / base : 0.0, e.bound_throughput,
-             100 * e.gap, format_seconds(s.solve_seconds));
+             format_seconds(e.a.period_s), e.throughput, speedup_text(e.throughput, base), e.bound_throughput,
+             b.lp_complete ? "" : " (" + b.note + ")", 100 * e.gap, format_seconds(s.solve_seconds));
   fmt::print("  pipelined simulation (link contention): periodic dispatch {:.6g}/s measured over {} inferences "
              "(latency mean {}); greedy dispatch {:.6g}/s, latency mean {} max {} (one inference alone {}); "
              "bottleneck {}\n",
@@ -202,26 +245,22 @@ void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, con
 
 void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, const ThroughputCliArgs& t,
                             const std::vector<std::string>& methods_in, const std::string& json_out) {
-  const ThroughputOptions o = make_options(solve, t);
-  auto pb = model.load_problem();
+  ThroughputOptions o = make_options(solve, t);
   std::vector<std::string> methods = methods_in;
-  if (methods.empty())  // the LLM planners need repeated layers: only on request
+  if (methods.empty())  // the table's defaults (the LLM planners need repeated layers: only on request)
     for (const auto& m : throughput_methods())
-      if (m.name != "llm-symmetric" && m.name != "uniform-layers") methods.push_back(m.name);
-  for (const auto& m : methods) {
-    bool known = false;
-    for (const auto& x : throughput_methods()) known = known || x.name == m;
-    if (!known) {
-      std::string names;
-      for (const auto& x : throughput_methods()) names += (names.empty() ? "" : ", ") + x.name;
-      throw InputError(fmt::format("unknown throughput method '{}' (valid: {})", m, names));
-    }
-  }
-  const ThroughputBound b = throughput_bound(*pb);
+      if (m.default_in_compare) methods.push_back(m.name);
+  for (const auto& m : methods) find_throughput_method(m);  // unknown names fail before any work
+  auto pb = model.load_problem();
+  const ThroughputBound b = timed_bound(*pb, o);
+  o.known_bound = &b;
   const Graph& g = pb->graph();
   const double base = fastest_device_throughput(*pb, o);
-  fmt::print("{} ({} ops, {:.3g} GFLOP) on {} ({} devices); throughput bound {:.6g}/s; fastest device {:.6g}/s\n", g.name,
-             g.num_ops(), g.total_flops() / 1e9, pb->platform().name, pb->num_devices(), b.throughput_upper_per_s(), base);
+  fmt::print("{} ({} ops, {:.3g} GFLOP) on {} ({} devices); throughput bound {:.6g}/s{}; speedup = throughput / "
+             "fastest-device at R = 1 ({})\n",
+             g.name, g.num_ops(), g.total_flops() / 1e9, pb->platform().name, pb->num_devices(),
+             b.throughput_upper_per_s(), b.lp_complete ? "" : " (" + b.note + ")",
+             base > 0 ? fmt::format("{:.6g}/s", base) : std::string("n/a: no single device holds the model"));
   fmt::print("{:<15} {:>3} {:>12} {:>8} {:>12} {:>12} {:>12} {:>7} {:>12} {:>10} {:>10}\n", "method", "R", "throughput/s",
              "speedup", "measured/s", "greedy/s", "bound/s", "gap", "latency", "status", "solve");
   nlohmann::json rows = nlohmann::json::array();
@@ -239,16 +278,16 @@ void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, cons
     }
     ++ok;
     const Evaluation e = evaluate(*pb, s, b, t.inferences);
-    const double speed = base > 0 ? e.throughput / base : 0;
-    fmt::print("{:<15} {:>3} {:>12.6g} {:>7.2f}x {:>12.6g} {:>12.6g} {:>12.6g} {:>6.1f}% {:>12} {:>10} {:>10}\n", m,
-               s.replicas, e.throughput, speed, e.pipe.throughput_per_s, e.pipe_greedy.throughput_per_s,
+    const double speed = base > 0 ? e.throughput / base : std::numeric_limits<double>::quiet_NaN();
+    fmt::print("{:<15} {:>3} {:>12.6g} {:>8} {:>12.6g} {:>12.6g} {:>12.6g} {:>6.1f}% {:>12} {:>10} {:>10}\n", m,
+               s.replicas, e.throughput, speedup_text(e.throughput, base), e.pipe.throughput_per_s, e.pipe_greedy.throughput_per_s,
                e.bound_throughput, 100 * e.gap, format_seconds(e.pipe_greedy.latency_mean_s), to_string(s.status),
                format_seconds(s.solve_seconds));
     rows.push_back({{"method", m},
                     {"replicas", s.replicas},
                     {"throughput_per_s", e.throughput},
                     {"period_s", e.a.period_s},
-                    {"speedup", speed},
+                    {"speedup", base > 0 ? nlohmann::json(speed) : nlohmann::json(nullptr)},
                     {"measured_throughput_per_s", e.pipe.throughput_per_s},
                     {"greedy_measured_throughput_per_s", e.pipe_greedy.throughput_per_s},
                     {"throughput_bound_per_s", e.bound_throughput},
@@ -265,7 +304,8 @@ void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, cons
     write_text_file(json_out, nlohmann::json{{"graph", g.name},
                                              {"platform", pb->platform().name},
                                              {"objective", "throughput"},
-                                             {"fastest_device_throughput_per_s", base},
+                                             {"fastest_device_throughput_per_s",
+                                              base > 0 ? nlohmann::json(base) : nlohmann::json(nullptr)},
                                              {"throughput_bound_per_s", b.throughput_upper_per_s()},
                                              {"rows", rows}}
                                   .dump(1) + "\n");

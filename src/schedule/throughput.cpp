@@ -1,16 +1,12 @@
 // Throughput analysis, pipelined simulation and bound (see throughput.h, docs/throughput.md).
 #include "schedule/throughput.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <queue>
 #include <tuple>
 
 #include <fmt/format.h>
-
-#include "solvers/milp/cbc_backend.h"
-#include "solvers/throughput/throughput_model.h"
 
 namespace diviml {
 
@@ -28,6 +24,20 @@ ThroughputInstance ThroughputInstance::from_problem(const Problem& pb) {
   for (int v = 0; v < in.n; ++v) in.weight[v] = pb.weight_bytes(v);
   in.capacity.resize(K);
   for (int k = 0; k < K; ++k) in.capacity[k] = pb.memory_capacity(k);
+  // Activation estimate: what the latency simulator can keep resident (see throughput.h).
+  in.activation.assign(in.n, 0.0);
+  for (TensorId t = 0; t < g.num_tensors(); ++t) {
+    const Tensor& ts = g.tensors[t];
+    if (ts.bytes <= 0 || (ts.producer == kNoOp && ts.consumers.empty())) continue;
+    if (ts.producer != kNoOp) in.activation[ts.producer] += ts.bytes;
+    std::vector<OpId> seen;
+    for (OpId c : ts.consumers)
+      if (c != ts.producer && std::find(seen.begin(), seen.end(), c) == seen.end()) {
+        seen.push_back(c);
+        in.activation[c] += ts.bytes;
+      }
+    if (in.io >= 0 && (ts.producer == kNoOp || ts.is_graph_output)) in.io_activation += ts.bytes;
+  }
   in.in_tensors.assign(in.n, {});
   in.out_tensors.assign(in.n, {});
   for (TensorId t = 0; t < g.num_tensors(); ++t) {
@@ -85,6 +95,28 @@ ThroughputLoads compute_loads(const ThroughputInstance& in, const std::vector<st
   return L;
 }
 
+std::vector<double> estimated_memory(const ThroughputInstance& in, const std::vector<std::vector<int>>& place) {
+  std::vector<double> mem(in.K, 0.0);
+  std::vector<char> resident(static_cast<size_t>(in.n) * in.K, 0);
+  for (const auto& rep : place) {
+    for (int v = 0; v < in.n; ++v) {
+      const int k = rep[v];
+      char& r = resident[static_cast<size_t>(v) * in.K + k];
+      if (!r) r = 1, mem[k] += in.weight[v];
+      mem[k] += in.activation.empty() ? 0.0 : in.activation[v];
+    }
+    if (in.io >= 0) mem[in.io] += in.io_activation;
+  }
+  return mem;
+}
+
+bool estimated_memory_fits(const ThroughputInstance& in, const std::vector<std::vector<int>>& place) {
+  const std::vector<double> mem = estimated_memory(in, place);
+  for (int k = 0; k < in.K; ++k)
+    if (mem[k] > in.capacity[k] * (1 + 1e-12)) return false;
+  return true;
+}
+
 void check_throughput_structure(const Problem& pb, const ThroughputSchedule& s) {
   if (s.replicas < 1 || static_cast<int>(s.device.size()) != s.replicas)
     throw ScheduleError(fmt::format("throughput schedule: {} replicas declared, {} placements", s.replicas, s.device.size()));
@@ -133,33 +165,44 @@ ThroughputAnalysis analyze_throughput(const Problem& pb, const ThroughputSchedul
         a.bottleneck = "link " + devs[k].name + "->" + devs[l].name;
       }
     }
-  // Memory: weights once per device over all replicas, activations of every replica's inference.
-  a.memory.assign(K, {});
-  std::vector<char> resident(static_cast<size_t>(in.n) * K, 0);
+  ThroughputMemory mem = throughput_memory(pb, s.device);
+  a.memory = std::move(mem.memory);
+  a.memory_violations = std::move(mem.violations);
+  a.replica_latency_s = std::move(mem.replica_latency_s);
+  return a;
+}
+
+ThroughputMemory throughput_memory(const Problem& pb, const std::vector<std::vector<int>>& place) {
+  // Weights once per device over all replicas, activations of every replica's inference.
+  const int K = pb.num_devices(), n = pb.num_ops();
+  const auto& devs = pb.platform().devices;
+  ThroughputMemory out;
+  out.memory.assign(K, {});
+  std::vector<char> resident(static_cast<size_t>(n) * K, 0);
   for (int k = 0; k < K; ++k) {
-    a.memory[k].capacity_bytes = devs[k].memory_bytes;
-    a.memory[k].reserve_bytes = devs[k].reserve_bytes;
+    out.memory[k].capacity_bytes = devs[k].memory_bytes;
+    out.memory[k].reserve_bytes = devs[k].reserve_bytes;
   }
-  for (int r = 0; r < s.replicas; ++r) {
-    for (int v = 0; v < in.n; ++v) {
-      const int k = s.device[r][v];
+  for (const auto& rep : place) {
+    for (int v = 0; v < n; ++v) {
+      const int k = rep[v];
       if (!resident[static_cast<size_t>(v) * K + k]) {
         resident[static_cast<size_t>(v) * K + k] = 1;
-        a.memory[k].weight_bytes += in.weight[v];
+        out.memory[k].weight_bytes += pb.weight_bytes(v);
       }
     }
-    const Schedule one = schedule_from_order(pb, s.device[r], pb.graph().topo_order());
+    const Schedule one = schedule_from_order(pb, rep, pb.graph().topo_order());
     const LatencyResult lr = simulate_latency(pb, one);
-    a.replica_latency_s.push_back(lr.makespan);
-    for (int k = 0; k < K; ++k) a.memory[k].peak_activation_bytes += lr.memory[k].peak_activation_bytes;
+    out.replica_latency_s.push_back(lr.makespan);
+    for (int k = 0; k < K; ++k) out.memory[k].peak_activation_bytes += lr.memory[k].peak_activation_bytes;
   }
   for (int k = 0; k < K; ++k)
-    if (a.memory[k].used() > a.memory[k].capacity_bytes * (1 + 1e-12))
-      a.memory_violations.push_back(fmt::format(
+    if (out.memory[k].used() > out.memory[k].capacity_bytes * (1 + 1e-12))
+      out.violations.push_back(fmt::format(
           "device '{}' needs {:.4g} bytes (weights once {:.4g} + activations of {} replicas {:.4g} + reserve {:.4g}) but has {:.4g}",
-          devs[k].name, a.memory[k].used(), a.memory[k].weight_bytes, s.replicas, a.memory[k].peak_activation_bytes,
-          a.memory[k].reserve_bytes, a.memory[k].capacity_bytes));
-  return a;
+          devs[k].name, out.memory[k].used(), out.memory[k].weight_bytes, place.size(),
+          out.memory[k].peak_activation_bytes, out.memory[k].reserve_bytes, out.memory[k].capacity_bytes));
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,10 +213,19 @@ namespace {
 struct PipeRun {
   std::vector<double> release, completion;
   long long depth = 0;  // periodic dispatch: largest stage (iterations between an inference's first and last task)
+  // The watched resource (a device k, or K + k*K + l for a link direction; -1: none):
+  int watched = -1;
+  std::vector<double> iteration_start;  // periodic: start of the first task of each iteration
+  double window_first_start = kInf;     // greedy: first start of a task of an inference in the window
+};
+
+struct Watch {
+  int resource = -1;
+  int lo = 0, hi = 0;  // inferences [lo, hi)
 };
 
 PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector<int>>& place,
-                     const std::vector<double>& release, bool contention, bool periodic) {
+                     const std::vector<double>& release, bool contention, bool periodic, const Watch& watch = {}) {
   const int n = in.n, K = in.K, R = static_cast<int>(place.size()), io = in.io;
   const int N = static_cast<int>(release.size());
   const int T = static_cast<int>(in.tensors.size());
@@ -303,6 +355,7 @@ PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector
   PipeRun out;
   out.release = release;
   out.completion.assign(N, 0.0);
+  out.watched = watch.resource;
 
   struct Ev {
     double time;
@@ -320,6 +373,16 @@ PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector
   std::vector<char> link_busy(static_cast<size_t>(K) * K, 0);
   std::vector<int> dirty_dev, dirty_link;
   double now = 0;
+  auto started = [&](int q, int j) {
+    if (q != watch.resource) return;
+    if (periodic) {
+      const auto it = static_cast<size_t>(it_iter[q]);
+      if (out.iteration_start.size() <= it) out.iteration_start.resize(it + 1, kInf);
+      out.iteration_start[it] = std::min(out.iteration_start[it], now);
+    } else if (j >= watch.lo && j < watch.hi) {
+      out.window_first_start = std::min(out.window_first_start, now);
+    }
+  };
 
   auto finish_one = [&](int j) {
     if (--left[j] == 0) out.completion[j] = now;
@@ -413,6 +476,7 @@ PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector
         if (!ready_now) continue;
         res_busy[q] = 1;
         ++it_pos[q];
+        started(q, j);
         if (x.type == 0) {
           dev_busy[x.d] = 1;
           events.push({now + x.dur, seq++, 0, j, x.a, x.d});
@@ -428,6 +492,7 @@ PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector
       (void)rank;
       ready[d].pop();
       dev_busy[d] = 1;
+      started(d, j);
       events.push({now + in.exec(v, d), seq++, 0, j, v, d});
     }
     dirty_dev.clear();
@@ -438,6 +503,7 @@ PipeRun run_pipeline(const ThroughputInstance& in, const std::vector<std::vector
       (void)sq;
       lq[li].pop();
       link_busy[li] = 1;
+      started(K + li, j);
       events.push({now + in.comm(t, li / K, d), seq++, 1, j, t, d});
     }
     dirty_link.clear();
@@ -465,17 +531,51 @@ PipelineResult simulate_pipeline(const ThroughputInstance& in, const std::vector
   if (periodic && opt.inferences <= 0)
     N = static_cast<int>(std::min<long long>(200000, std::max<long long>(N, 4LL * R * (one.depth + 3))));
   res.inferences = N;
+  const int i1 = R * (N / (4 * R)), i2 = i1 + R * std::max(1, N / (2 * R));
+  // The busiest serial resource, watched for the rate floor below.
+  Watch watch;
+  watch.lo = i1;
+  watch.hi = i2;
+  {
+    const ThroughputLoads loads = compute_loads(in, place);
+    double load = 0;
+    for (int k = 0; k < in.K; ++k)
+      if (loads.device[k] > load) load = loads.device[k], watch.resource = k;
+    if (opt.contention)
+      for (int l = 0; l < in.K * in.K; ++l)
+        if (loads.link[l] > load) load = loads.link[l], watch.resource = in.K + l;
+  }
   // Saturated run: every inference is available at time 0.
-  const PipeRun sat = run_pipeline(in, place, std::vector<double>(N, 0.0), opt.contention, periodic);
+  const PipeRun sat = run_pipeline(in, place, std::vector<double>(N, 0.0), opt.contention, periodic, watch);
   // In-order completion: inferences 0..i all done (outputs are consumed in order, so a replica
   // that runs ahead of the others does not raise the sustained rate).
   std::vector<double> c = sat.completion;
   for (int j = 1; j < N; ++j) c[j] = std::max(c[j], c[j - 1]);
   res.makespan_s = c.back();
-  const int i1 = R * (N / (4 * R)), i2 = i1 + R * std::max(1, N / (2 * R));
   const int a = std::max(0, i1 - 1), b = std::min(N - 1, i2 - 1);
   const double span = c[b] - c[a];
   res.period_per_inference_s = b > a ? span / (b - a) : c.back() / N;
+  // A window can catch the pipeline between two phases of its transient (the earliest execution
+  // of fixed orders becomes periodic only eventually, possibly with a cycle of several periods),
+  // so it alone can read faster than the analytic rate, which no execution can sustain. The
+  // busiest serial resource q gives a rate that cannot exceed it: periodic dispatch runs q's
+  // sequence iteration by iteration, each iteration holding a period's load P of q, so
+  // consecutive iteration starts are at least P apart (R inferences each); greedy dispatch did all
+  // of q's work for inferences i1..i2-1 ((i2 - i1) / R periods' load) after its first start on
+  // one of them and before c[b]. The reported period is the slower of the window and that floor.
+  if (sat.watched >= 0) {
+    double floor_period = 0;
+    if (periodic) {
+      const long long first_it = i1 / R + sat.depth, last_it = std::min<long long>(i2 / R + sat.depth, (N - R) / R);
+      const auto& st = sat.iteration_start;
+      if (last_it > first_it && last_it < static_cast<long long>(st.size()) && std::isfinite(st[first_it]) &&
+          std::isfinite(st[last_it]))
+        floor_period = (st[last_it] - st[first_it]) / (static_cast<double>(last_it - first_it) * R);
+    } else if (std::isfinite(sat.window_first_start)) {
+      floor_period = (c[b] - sat.window_first_start) / (i2 - i1);
+    }
+    res.period_per_inference_s = std::max(res.period_per_inference_s, floor_period);
+  }
   res.throughput_per_s = res.period_per_inference_s > 0 ? 1 / res.period_per_inference_s
                                                         : std::numeric_limits<double>::infinity();
   // Paced run: one inference every max(analytic P / R, measured) seconds.
@@ -502,48 +602,5 @@ PipelineResult simulate_pipeline(const Problem& pb, const ThroughputSchedule& s,
   check_throughput_structure(pb, s);
   return simulate_pipeline(ThroughputInstance::from_problem(pb), s.device, opt);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Bound.
-
-namespace {
-
-double solve_lp_min(const milp::Model& m) {
-  const double v = milp::lp_relaxation_value(m);
-  // no usable bound without a proven optimum (should not happen: the LP is feasible); otherwise
-  // back off by the tolerance to stay on the safe side.
-  return std::isfinite(v) ? std::max(0.0, v * (1 - 1e-7)) : 0.0;
-}
-
-}  // namespace
-
-constexpr int kMaxBoundLpVars = 200000;
-
-ThroughputBound throughput_bound(const ThroughputInstance& in) {
-  ThroughputBound b;
-  for (int v = 0; v < in.n; ++v) {
-    double mn = kInf;
-    for (int k = 0; k < in.K; ++k)
-      if (in.weight[v] <= in.capacity[k]) mn = std::min(mn, in.exec(v, k));
-    if (std::isfinite(mn)) b.max_op = std::max(b.max_op, mn);
-  }
-  // Load balance without links (equal-finish water filling is the LP optimum): solve as LP too.
-  ThroughputInstance nolink = in;
-  nolink.tensors.clear();
-  nolink.io = -1;
-  ThroughputModelOptions o;
-  o.relax = true;
-  o.replicas = 1;
-  o.symmetry = false;
-  b.load_balance = solve_lp_min(build_throughput_model(nolink, o).model);
-  // The LP with links has a variable per tensor and device pair: on large clusters (dozens of
-  // devices) it is too big to be worth solving, and the bound falls back to the device loads.
-  const milp::Model with_links = build_throughput_model(in, o).model;
-  b.lp = with_links.num_vars() <= kMaxBoundLpVars ? solve_lp_min(with_links) : 0;
-  b.best = std::max(b.load_balance, b.lp);
-  return b;
-}
-
-ThroughputBound throughput_bound(const Problem& pb) { return throughput_bound(ThroughputInstance::from_problem(pb)); }
 
 }  // namespace diviml

@@ -2,8 +2,8 @@
 // replicas of the graph (replica r serves inferences r, r + R, r + 2R, ...); its analytic period P
 // is the largest per-period load over devices (compute) and link directions (transfers, I/O
 // included, each tensor sent once per destination device per replica); throughput = R / P.
-// A pipelined discrete-event simulation of many inferences measures what the schedule achieves,
-// and an LP gives an upper bound on the throughput of any schedule.
+// A pipelined discrete-event simulation of many inferences measures what the schedule achieves.
+// (The LP bound on the throughput of any schedule is in solvers/bounds/throughput_bound.h.)
 #pragma once
 
 #include <algorithm>
@@ -36,6 +36,11 @@ struct ThroughputInstance {
   std::vector<double> p;                ///< n*K seconds, +inf where not allowed
   std::vector<double> weight;           ///< per op
   std::vector<double> capacity;         ///< per device (usable memory)
+  /// Upper estimate of the activation bytes op v keeps on its device during one inference: its
+  /// input and output tensors (every tensor resident on a device is an output of an op there or
+  /// an input of an op there), so the sum over a device's ops bounds the simulator's peak.
+  std::vector<double> activation;       ///< per op
+  double io_activation = 0;             ///< per inference on the I/O device: graph inputs and outputs
   struct Ten {
     int producer = -1;                  ///< -1: a graph input (starts on io)
     std::vector<int> consumers;         ///< distinct consumer ops (never the producer)
@@ -63,6 +68,12 @@ struct ThroughputLoads {
 };
 ThroughputLoads compute_loads(const ThroughputInstance& in, const std::vector<std::vector<int>>& place);
 
+/// Per device, the conservative memory of a placement: weights once per device, plus the
+/// activation estimate of every op of every replica on it, plus I/O tensors of every replica on
+/// the I/O device. Never below what analyze_throughput counts, so fitting it implies fitting.
+std::vector<double> estimated_memory(const ThroughputInstance& in, const std::vector<std::vector<int>>& place);
+bool estimated_memory_fits(const ThroughputInstance& in, const std::vector<std::vector<int>>& place);
+
 struct LinkUse {
   int from = 0, to = 0;
   double seconds = 0;       ///< busy seconds per period
@@ -85,6 +96,15 @@ struct ThroughputAnalysis {
 
 /// Analytic metrics; throws ScheduleError when a replica places an op on a device that cannot run it.
 ThroughputAnalysis analyze_throughput(const Problem& pb, const ThroughputSchedule& s);
+
+/// Memory as analyze_throughput counts it (weights once per device, peak activations of every
+/// replica's inference from the latency simulator, reserve) and its violations (empty: fits).
+struct ThroughputMemory {
+  std::vector<DeviceMemory> memory;
+  std::vector<std::string> violations;
+  std::vector<double> replica_latency_s;
+};
+ThroughputMemory throughput_memory(const Problem& pb, const std::vector<std::vector<int>>& place);
 /// Structure check (sizes, devices that can run each op); throws ScheduleError.
 void check_throughput_structure(const Problem& pb, const ThroughputSchedule& s);
 
@@ -120,18 +140,5 @@ struct PipelineResult {
 PipelineResult simulate_pipeline(const Problem& pb, const ThroughputSchedule& s, const PipelineOptions& opt = {});
 PipelineResult simulate_pipeline(const ThroughputInstance& in, const std::vector<std::vector<int>>& place,
                                  const PipelineOptions& opt = {});
-
-/// Upper bound on throughput (lower bound on P / R) valid for every R and every schedule.
-struct ThroughputBound {
-  double load_balance = 0;   ///< fractional load balance over devices (no links), seconds per inference
-  double lp = 0;             ///< fractional LP over devices, links (I/O included) and weights-once memory
-  double best = 0;           ///< max of the above: P / R >= best
-  double max_op = 0;         ///< max_v min_k p[v][k]: P >= max_op for any R
-  double throughput_upper_per_s() const { return best > 0 ? 1 / best : std::numeric_limits<double>::infinity(); }
-  /// Lower bound on the period P of any schedule with R replicas.
-  double period_bound(int R) const { return std::max(R * best, max_op); }
-};
-ThroughputBound throughput_bound(const Problem& pb);
-ThroughputBound throughput_bound(const ThroughputInstance& in);
 
 }  // namespace diviml

@@ -335,12 +335,13 @@ class CbcBackend final : public MilpBackend {
 
 std::unique_ptr<MilpBackend> make_cbc_backend() { return std::make_unique<CbcBackend>(); }
 
-double lp_relaxation_value(const Model& m) {
+double lp_relaxation_value(const Model& m, double time_limit_s) {
   OsiClpSolverInterface si;
   load_model(m, si);
   for (int j = 0; j < m.num_vars(); ++j) si.setContinuous(j);
   si.messageHandler()->setLogLevel(0);
   si.getModelPtr()->messageHandler()->setLogLevel(0);
+  if (time_limit_s > 0) si.getModelPtr()->setMaximumWallSeconds(time_limit_s);
   si.initialSolve();
   if (!si.isProvenOptimal()) return std::numeric_limits<double>::quiet_NaN();
   return m.minimize ? si.getObjValue() : -si.getObjValue();

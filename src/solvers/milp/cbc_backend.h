@@ -59,7 +59,8 @@ class MilpBackend {
 /// MIP start, own log silenced, progress and interrupt through an event handler.
 std::unique_ptr<MilpBackend> make_cbc_backend();
 
-/// Optimal value of the LP relaxation (integrality dropped) with CLP; NaN unless proven optimal.
-double lp_relaxation_value(const Model& m);
+/// Optimal value of the LP relaxation (integrality dropped) with CLP; NaN unless proven optimal
+/// (also when time_limit_s > 0 and Clp's wall-clock limit stops it first).
+double lp_relaxation_value(const Model& m, double time_limit_s = 0);
 
 }  // namespace diviml::milp

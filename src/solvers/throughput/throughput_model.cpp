@@ -130,22 +130,34 @@ ThroughputModel build_throughput_model(const ThroughputInstance& in, const Throu
       m.add_le(fmt::format("link_{}_{}", k, l), std::move(row), 0);
     }
 
-  // Memory: weights stored once per device across replicas.
+  // Memory: weights stored once per device across replicas, plus the activation estimate of
+  // every op of every replica on the device (and the I/O tensors of every replica on the I/O
+  // device): never below what the simulator counts, so every solution fits (docs/throughput.md).
   tm.w.assign(static_cast<size_t>(n) * K, -1);
+  auto act = [&](int v) { return in.activation.empty() ? 0.0 : in.activation[v]; };
   for (int k = 0; k < K; ++k) {
-    double total = 0;
+    const double io_bytes = k == io ? R * in.io_activation : 0.0;
+    double total = io_bytes;
     for (int v = 0; v < n; ++v)
-      if (tm.xv(0, v, k) >= 0) total += in.weight[v];
+      if (tm.xv(0, v, k) >= 0) total += in.weight[v] + R * act(v);
     if (total <= in.capacity[k]) continue;
     std::vector<Term> row;
+    bool with_act = io_bytes > 0;
     for (int v = 0; v < n; ++v) {
-      if (tm.xv(0, v, k) < 0 || in.weight[v] <= 0) continue;
-      const int wv = m.add_var(fmt::format("w_{}_{}", v, k), 0, 1, false);
-      tm.w[static_cast<size_t>(v) * K + k] = wv;
-      for (int r = 0; r < R; ++r) m.add_ge(fmt::format("res_{}_{}_{}", r, v, k), {{wv, 1}, {tm.xv(r, v, k), -1}}, 0);
-      row.push_back({wv, in.weight[v]});
+      if (tm.xv(0, v, k) < 0) continue;
+      if (in.weight[v] > 0) {
+        const int wv = m.add_var(fmt::format("w_{}_{}", v, k), 0, 1, false);
+        tm.w[static_cast<size_t>(v) * K + k] = wv;
+        for (int r = 0; r < R; ++r) m.add_ge(fmt::format("res_{}_{}_{}", r, v, k), {{wv, 1}, {tm.xv(r, v, k), -1}}, 0);
+        row.push_back({wv, in.weight[v]});
+      }
+      if (act(v) > 0) {
+        with_act = true;
+        for (int r = 0; r < R; ++r) row.push_back({tm.xv(r, v, k), act(v)});
+      }
     }
-    m.add_le(fmt::format("mem_{}", k), std::move(row), in.capacity[k]);
+    tm.activation_rows = tm.activation_rows || with_act;
+    m.add_le(fmt::format("mem_{}", k), std::move(row), in.capacity[k] - io_bytes);
   }
 
   // Optional latency cap: the serial sum of a replica's op and transfer seconds (conservative).

@@ -27,6 +27,7 @@ struct ThroughputModel {
   struct YVar { int r, t, k, l, var; };
   std::vector<YVar> y;          ///< transfer indicators
   std::vector<int> w;           ///< [v*K + k] -> weight-residency variable, -1 when not needed
+  bool activation_rows = false; ///< some memory row holds activation estimates (conservative rows)
 
   int xv(int r, int v, int k) const { return x[(static_cast<size_t>(r) * n + v) * K + k]; }
   /// A full assignment for `place` (P set to its analytic period), e.g. a warm start.

@@ -10,10 +10,12 @@
 #include <fmt/format.h>
 
 #include "solvers/bounds/bounds.h"
+#include "solvers/bounds/throughput_bound.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/llm/llm_methods.h"
 #include "solvers/milp/cbc_backend.h"
 #include "solvers/split/split.h"
+#include "solvers/throughput/pipeline_dp.h"
 #include "solvers/throughput/throughput_model.h"
 
 namespace diviml {
@@ -45,15 +47,6 @@ std::vector<std::vector<int>> symmetry_classes(const Problem& pb) {
   return out;
 }
 
-bool hosts_all(const ThroughputInstance& in, int k) {
-  double w = 0;
-  for (int v = 0; v < in.n; ++v) {
-    if (!std::isfinite(in.exec(v, k))) return false;
-    w += in.weight[v];
-  }
-  return w <= in.capacity[k];
-}
-
 /// Single-inference latency of every replica (latency simulator), max over replicas.
 double max_replica_latency(const Problem& pb, const Place& p) {
   double worst = 0;
@@ -69,17 +62,40 @@ double max_replica_latency(const Problem& pb, const Place& p) {
   return worst;
 }
 
-struct Ctx {
+}  // namespace
+
+/// What every method run sees (opaque in the header; the methods table points at functions of it).
+struct ThroughputRunContext {
   const Problem& pb;
   const ThroughputInstance& in;
   const ThroughputOptions& opt;
   clock_type::time_point t0;
+  /// Per device: peak activations of one inference of the whole model on it alone (latency
+  /// simulator); +inf where the device cannot run every op.
+  std::vector<double> whole_model_activation;
   bool latency_ok(const Place& p) const {
     return opt.max_latency_s <= 0 || max_replica_latency(pb, p) <= opt.max_latency_s * (1 + 1e-9);
   }
+  /// Memory exactly as analyze_throughput counts it (weights, activations, reserve).
+  bool mem_ok(const Place& p) const { return throughput_memory(pb, p).violations.empty(); }
   bool interrupted() const { return opt.solve.interrupt && opt.solve.interrupt->load(); }
   double time_left() const { return opt.solve.time_limit_s - seconds_since(t0); }
+  /// Copies of the whole model device k holds (weights once, activations per copy, reserve).
+  int max_copies(int k) const {
+    if (!std::isfinite(whole_model_activation[k])) return 0;
+    const auto& d = pb.platform().devices[k];
+    double w = 0;
+    for (int v = 0; v < in.n; ++v) w += in.weight[v];
+    const double room = d.memory_bytes * (1 + 1e-12) - d.reserve_bytes - w;
+    if (room < whole_model_activation[k]) return 0;
+    if (whole_model_activation[k] <= 0) return kMaxReplicas * 16;
+    return static_cast<int>(std::min<double>(kMaxReplicas * 16, std::floor(room / whole_model_activation[k])));
+  }
 };
+
+namespace {
+
+using Ctx = ThroughputRunContext;
 
 // ---------------------------------------------------------------------------------------------
 // Baselines.
@@ -88,7 +104,7 @@ struct Ctx {
 std::vector<double> single_device_periods(const Ctx& c) {
   std::vector<double> P(c.in.K, kInf);
   for (int k = 0; k < c.in.K; ++k) {
-    if (!hosts_all(c.in, k)) continue;
+    if (c.max_copies(k) < 1) continue;
     const Place p = replicate(std::vector<int>(c.in.n, k), 1);
     if (!c.latency_ok(p)) continue;
     P[k] = period_of(c.in, p);
@@ -97,25 +113,35 @@ std::vector<double> single_device_periods(const Ctx& c) {
 }
 
 std::string device_list_reason(const Ctx& c) {
-  return fmt::format("no device can hold the whole model (weights {:.4g} bytes){}",
+  return fmt::format("memory limit cannot be met: no device can hold the whole model (weights {:.4g} bytes and "
+                     "its activations){}",
                      std::accumulate(c.in.weight.begin(), c.in.weight.end(), 0.0),
                      c.opt.max_latency_s > 0 ? fmt::format(" within the latency cap {:.6g} s", c.opt.max_latency_s) : "");
 }
 
 Place fastest_device(const Ctx& c, int R) {
+  R = std::max(1, R);
   const auto P = single_device_periods(c);
-  const int k = static_cast<int>(std::min_element(P.begin(), P.end()) - P.begin());
-  if (!std::isfinite(P[k])) throw InputError("fastest-device: " + device_list_reason(c));
-  return replicate(std::vector<int>(c.in.n, k), std::max(1, R));
+  int k = -1;
+  for (int d = 0; d < c.in.K; ++d)
+    if (std::isfinite(P[d]) && c.max_copies(d) >= R && (k < 0 || P[d] < P[k])) k = d;
+  if (k < 0) {
+    if (std::none_of(P.begin(), P.end(), [](double x) { return std::isfinite(x); }))
+      throw InputError("fastest-device: " + device_list_reason(c));
+    throw InputError(fmt::format("fastest-device: memory limit cannot be met: no device holds {} copies of the model "
+                                 "(weights once, activations per copy)", R));
+  }
+  return replicate(std::vector<int>(c.in.n, k), R);
 }
 
-/// Replica counts per device minimising max_k n_k P_k for a total of R.
-std::vector<int> split_replicas(const std::vector<double>& P, int R) {
+/// Replica counts per device minimising max_k n_k P_k for a total of R, n_k <= cap[k].
+std::vector<int> split_replicas(const std::vector<double>& P, const std::vector<int>& cap, int R) {
   std::vector<int> cnt(P.size(), 0);
   for (int i = 0; i < R; ++i) {
     int best = -1;
     for (int k = 0; k < static_cast<int>(P.size()); ++k)
-      if (std::isfinite(P[k]) && (best < 0 || (cnt[k] + 1) * P[k] < (cnt[best] + 1) * P[best])) best = k;
+      if (std::isfinite(P[k]) && cnt[k] < cap[k] && (best < 0 || (cnt[k] + 1) * P[k] < (cnt[best] + 1) * P[best])) best = k;
+    if (best < 0) return {};
     ++cnt[best];
   }
   return cnt;
@@ -125,8 +151,14 @@ Place data_parallel(const Ctx& c, int R) {
   const auto P = single_device_periods(c);
   if (std::none_of(P.begin(), P.end(), [](double x) { return std::isfinite(x); }))
     throw InputError("data-parallel: " + device_list_reason(c));
+  std::vector<int> cap(c.in.K);
+  int total = 0;
+  for (int k = 0; k < c.in.K; ++k) total += (cap[k] = std::isfinite(P[k]) ? c.max_copies(k) : 0);
+  if (R > total)
+    throw InputError(fmt::format("data-parallel: memory limit cannot be met: the devices hold {} copies of the model "
+                                 "in all, {} requested", total, R));
   auto build = [&](int r) {
-    const auto cnt = split_replicas(P, r);
+    const auto cnt = split_replicas(P, cap, r);
     Place p;
     for (int k = 0; k < c.in.K; ++k)
       for (int i = 0; i < cnt[k]; ++i) p.push_back(std::vector<int>(c.in.n, k));
@@ -135,7 +167,7 @@ Place data_parallel(const Ctx& c, int R) {
   if (R > 0) return build(R);
   Place best;
   double best_thr = -1;
-  for (int r = 1; r <= 16; ++r) {
+  for (int r = 1; r <= std::min(16, total); ++r) {
     const Place p = build(r);
     const double thr = throughput_of(c.in, p);
     if (thr > best_thr * (1 + 1e-9)) {
@@ -144,153 +176,6 @@ Place data_parallel(const Ctx& c, int R) {
     }
   }
   return best;
-}
-
-/// Contiguous stages over the topological order, one stage per device at most, by dynamic
-/// programming on (boundary, set of devices used, device of the last stage). The stage cost
-/// is max(compute, transfers from the previous stage's device, inputs from and outputs to I/O);
-/// the result is re-evaluated exactly.
-std::vector<int> pipeline_dp(const Ctx& c) {
-  const ThroughputInstance& in = c.in;
-  const int n = in.n, K = in.K, io = in.io;
-  if (K > 12) throw InputError("pipeline-dp: more than 12 devices");
-  const int maxB = K <= 4 ? 240 : K <= 6 ? 120 : 50;
-  // Candidate boundaries: positions in the topological order, evenly spaced by fastest work.
-  std::vector<int> bnd;
-  if (n + 1 <= maxB) {
-    for (int i = 0; i <= n; ++i) bnd.push_back(i);
-  } else {
-    std::vector<double> cum(n + 1, 0);
-    for (int i = 0; i < n; ++i) {
-      double mn = kInf;
-      for (int k = 0; k < K; ++k) mn = std::min(mn, in.exec(in.topo[i], k));
-      cum[i + 1] = cum[i] + (std::isfinite(mn) ? mn : 0) + 1e-12;
-    }
-    bnd.push_back(0);
-    for (int s = 1; s < maxB - 1; ++s) {
-      const double target = cum[n] * s / (maxB - 1);
-      const int i = static_cast<int>(std::lower_bound(cum.begin(), cum.end(), target) - cum.begin());
-      if (i > bnd.back() && i < n) bnd.push_back(i);
-    }
-    bnd.push_back(n);
-  }
-  const int B = static_cast<int>(bnd.size());
-  std::vector<int> pos(n);
-  for (int i = 0; i < n; ++i) pos[in.topo[i]] = i;
-  // Prefix sums of compute and weight per device.
-  std::vector<std::vector<double>> comp(K, std::vector<double>(n + 1, 0)), wsum(K, std::vector<double>(n + 1, 0));
-  for (int k = 0; k < K; ++k)
-    for (int i = 0; i < n; ++i) {
-      comp[k][i + 1] = comp[k][i] + in.exec(in.topo[i], k);
-      wsum[k][i + 1] = wsum[k][i] + in.weight[in.topo[i]];
-    }
-  // Transfer cost into stage [bj, bi) from the previous stage (on kp), per (j, i, kp, k); inputs
-  // from I/O per (j, i, k); outputs to I/O per (j, i, k).
-  const size_t KK = static_cast<size_t>(K) * K;
-  auto idx = [&](int j, int i) { return static_cast<size_t>(j) * B + i; };
-  std::vector<double> tin(static_cast<size_t>(B) * B * KK, 0), tio(static_cast<size_t>(B) * B * K, 0),
-      tout(static_cast<size_t>(B) * B * K, 0);
-  for (int j = 0; j < B; ++j) {
-    const int bj = bnd[j];
-    // For each tensor: first consumer position >= bj, if its producer is before bj (or an input).
-    std::vector<std::vector<std::pair<int, int>>> at(B + 1);  // by boundary index of the first consumer: (tensor, kind)
-    for (int t = 0; t < static_cast<int>(in.tensors.size()); ++t) {
-      const auto& ts = in.tensors[t];
-      if (ts.producer >= 0 && pos[ts.producer] >= bj) continue;
-      int first = n;
-      for (int cc : ts.consumers)
-        if (pos[cc] >= bj) first = std::min(first, pos[cc]);
-      if (first == n) continue;
-      const int bi = static_cast<int>(std::upper_bound(bnd.begin(), bnd.end(), first) - bnd.begin());  // stage end index
-      at[bi].push_back({t, ts.producer < 0 ? 1 : 0});
-    }
-    std::vector<double> acc_in(KK, 0), acc_io(K, 0);
-    for (int i = j + 1; i < B; ++i) {
-      for (auto [t, kind] : at[i]) {
-        if (kind == 0) {
-          for (size_t q = 0; q < KK; ++q) acc_in[q] += in.tensors[t].c[q];
-        } else if (io >= 0) {
-          for (int k = 0; k < K; ++k) acc_io[k] += in.comm(t, io, k);
-        }
-      }
-      std::copy(acc_in.begin(), acc_in.end(), tin.begin() + idx(j, i) * KK);
-      std::copy(acc_io.begin(), acc_io.end(), tio.begin() + idx(j, i) * K);
-    }
-  }
-  if (io >= 0)
-    for (int t = 0; t < static_cast<int>(in.tensors.size()); ++t) {
-      const auto& ts = in.tensors[t];
-      if (!ts.output || ts.producer < 0) continue;
-      const int ps = pos[ts.producer];
-      for (int j = 0; j < B; ++j)
-        for (int i = j + 1; i < B; ++i)
-          if (bnd[j] <= ps && ps < bnd[i])
-            for (int k = 0; k < K; ++k) tout[idx(j, i) * K + k] += in.comm(t, k, io);
-    }
-  const int S = 1 << K;
-  // f[(i * S + mask) * K + last]
-  std::vector<double> f(static_cast<size_t>(B) * S * K, kInf);
-  std::vector<int> from_j(f.size(), -1), from_k(f.size(), -1);
-  auto F = [&](int i, int mask, int k) -> size_t { return (static_cast<size_t>(i) * S + mask) * K + k; };
-  auto stage_cost = [&](int j, int i, int k, int kp) {
-    const int bj = bnd[j], bi = bnd[i];
-    const double cp = comp[k][bi] - comp[k][bj];
-    if (!std::isfinite(cp) || wsum[k][bi] - wsum[k][bj] > in.capacity[k]) return kInf;
-    double cost = cp;
-    const double inputs = io >= 0 ? tio[idx(j, i) * K + k] : 0;
-    if (kp >= 0) {
-      double l = tin[idx(j, i) * KK + static_cast<size_t>(kp) * K + k];
-      if (kp == io) l += inputs;
-      else cost = std::max(cost, inputs);
-      cost = std::max(cost, l);
-    } else {
-      cost = std::max(cost, inputs);
-    }
-    if (io >= 0 && k != io) cost = std::max(cost, tout[idx(j, i) * K + k]);
-    return cost;
-  };
-  for (int i = 1; i < B; ++i)
-    for (int k = 0; k < K; ++k) {
-      const double cost = stage_cost(0, i, k, -1);
-      if (cost < f[F(i, 1 << k, k)]) f[F(i, 1 << k, k)] = cost, from_j[F(i, 1 << k, k)] = 0;
-    }
-  for (int j = 1; j < B; ++j)
-    for (int mask = 1; mask < S; ++mask)
-      for (int kp = 0; kp < K; ++kp) {
-        const double base = f[F(j, mask, kp)];
-        if (!std::isfinite(base)) continue;
-        for (int k = 0; k < K; ++k) {
-          if (mask & (1 << k)) continue;
-          const int nm = mask | (1 << k);
-          for (int i = j + 1; i < B; ++i) {
-            const double val = std::max(base, stage_cost(j, i, k, kp));
-            if (val < f[F(i, nm, k)]) {
-              f[F(i, nm, k)] = val;
-              from_j[F(i, nm, k)] = j;
-              from_k[F(i, nm, k)] = kp;
-            }
-          }
-        }
-      }
-  double best = kInf;
-  int bm = -1, bk = -1;
-  for (int mask = 1; mask < S; ++mask)
-    for (int k = 0; k < K; ++k)
-      if (f[F(B - 1, mask, k)] < best) best = f[F(B - 1, mask, k)], bm = mask, bk = k;
-  if (bm < 0) throw InputError("pipeline-dp: no contiguous pipeline fits the devices' memory");
-  std::vector<int> place(n, -1);
-  int i = B - 1, mask = bm, k = bk;
-  while (i > 0) {
-    const size_t s = F(i, mask, k);
-    const int j = from_j[s];
-    for (int q = bnd[j]; q < bnd[i]; ++q) place[in.topo[q]] = k;
-    const int kp = from_k[s];
-    mask &= ~(1 << k);
-    i = j;
-    k = kp;
-    if (j == 0) break;
-  }
-  return place;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,8 +237,16 @@ MilpOutcome solve_milp_R(const ThroughputInstance& in, int R, const Place& warm,
       out.solved = !sol.initial_accepted;
     }
   }
-  out.bound = std::isfinite(sol.bound) ? std::max(period_lb, sol.bound * unit) : period_lb;
-  out.optimal = sol.status == milp::MilpStatus::Optimal;
+  // Memory rows with the activation estimate are conservative: they can cut off placements that
+  // fit, so CBC's proof and bound hold for the restricted model only; keep the LP bound then.
+  if (tm.activation_rows) {
+    out.bound = period_lb;
+    out.optimal = false;
+    out.notes += " (memory rows with the activation estimate: optimal for that model only)";
+  } else {
+    out.bound = std::isfinite(sol.bound) ? std::max(period_lb, sol.bound * unit) : period_lb;
+    out.optimal = sol.status == milp::MilpStatus::Optimal;
+  }
   return out;
 }
 
@@ -362,12 +255,12 @@ Place best_baseline(const Ctx& c, int R) {
   Place best;
   double best_thr = -1;
   auto consider = [&](Place p) {
-    if (p.empty() || !weights_fit(c.in, p) || !c.latency_ok(p)) return;
+    if (p.empty() || !c.mem_ok(p) || !c.latency_ok(p)) return;
     const double thr = throughput_of(c.in, p);
     if (thr > best_thr) best_thr = thr, best = std::move(p);
   };
   try { consider(data_parallel(c, R)); } catch (const InputError&) {}
-  try { consider(replicate(pipeline_dp(c), R)); } catch (const InputError&) {}
+  try { consider(replicate(pipeline_dp(c.in).place, R)); } catch (const InputError&) {}
   try {
     Place h = replicate(heft_schedule(c.pb).device, 1);
     if (repair_memory(c.in, h)) consider(replicate(h[0], R));
@@ -435,9 +328,12 @@ Coarse coarsen(const Problem& pb, const ThroughputInstance& in, const SolveOptio
   ci.capacity = in.capacity;
   ci.p.assign(static_cast<size_t>(G) * K, 0);
   ci.weight.assign(G, 0);
+  ci.activation.assign(G, 0);
+  ci.io_activation = in.io_activation;
   for (int v = 0; v < in.n; ++v) {
     const int gi = c.group[v];
     ci.weight[gi] += in.weight[v];
+    ci.activation[gi] += in.activation[v];  // still an upper estimate: a sum over the group's ops
     for (int k = 0; k < K; ++k) ci.p[static_cast<size_t>(gi) * K + k] += in.exec(v, k);
   }
   ci.in_tensors.assign(G, {});
@@ -513,50 +409,64 @@ ThroughputSchedule make_result(const ThroughputInstance& in, Place p, SolveStatu
 
 ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
   const auto classes = symmetry_classes(c.pb);
-  const ThroughputBound fine_bound = throughput_bound(c.in);
+  // Every phase shares the time limit: the bound LP gets a fifth of it (a bound that cannot
+  // finish falls back to the load balance), coarsening a tenth.
+  ThroughputBoundOptions bopt;
+  bopt.time_limit_s = std::max(0.01, 0.2 * c.time_left());
+  const ThroughputBound fine_bound = c.opt.known_bound ? *c.opt.known_bound : throughput_bound(c.in, bopt);
   Coarse coarse;
   const ThroughputInstance* inst = &c.in;
   ThroughputBound bound = fine_bound;
   if (split) {
-    coarse = coarsen(c.pb, c.in, c.opt.solve, 120);
+    SolveOptions so = c.opt.solve;
+    so.time_limit_s = std::max(0.01, 0.1 * c.time_left());
+    coarse = coarsen(c.pb, c.in, so, 120);
     inst = &coarse.inst;
-    bound = throughput_bound(coarse.inst);
+    bopt.time_limit_s = std::max(0.01, 0.1 * c.time_left());
+    bound = throughput_bound(coarse.inst, bopt);
+    // The coarse LP bounds coarse placements only; the fine one is valid for them too.
+    bound.best = std::max(bound.best, fine_bound.best);
+    bound.max_op = std::max(bound.max_op, fine_bound.max_op);
   }
   const auto rs = replica_candidates(c.opt, inst->n, inst->K);
   ThroughputSchedule best;
   double best_thr = -1;
-  std::string notes;
+  std::string notes = fine_bound.lp_complete ? "" : "bound: " + fine_bound.note;
   bool all_optimal = true;
   const double refine_share = split ? 0.3 : 0.0;
   double first_budget = 0;
   for (size_t i = 0; i < rs.size(); ++i) {
     const int R = rs[i];
     // Out of time (CBC can overrun a small limit in its root processing): keep the best so far.
-    if (i > 0 && c.time_left() < 0.5 * first_budget) break;
+    if (i > 0 && (c.time_left() < 0.5 * first_budget || c.interrupted())) break;
     const double budget =
         std::max(0.05, (c.time_left() - 0.3) * (1 - refine_share) / static_cast<double>(rs.size() - i));
     if (i == 0) first_budget = budget;
-    Place warm = best_baseline(c, R);
+    Place warm = best_baseline(c, R);  // fits memory exactly, meets the cap
     if (warm.empty()) continue;
     Place warm_inst = split ? to_coarse(coarse, c.in, warm) : warm;
-    if (split && (!weights_fit(*inst, warm_inst) || !c.latency_ok(to_fine(coarse, warm_inst)))) {
-      // The coarse image of the baseline may break memory or the cap: start from a whole-model
-      // placement when one exists, else from a repaired image.
-      if (!repair_memory(*inst, warm_inst)) continue;
+    if (split && !estimated_memory_fits(*inst, warm_inst)) {
+      // The coarse image of the baseline may break the MILP's memory rows: repair it so that CBC
+      // accepts it as an incumbent (if that fails the MILP starts without one; warm is kept).
+      Place repaired = warm_inst;
+      if (repair_memory(*inst, repaired)) warm_inst = repaired;
     }
-    MilpOutcome mo = c.interrupted() ? MilpOutcome{warm_inst, period_of(*inst, warm_inst), 0, false, false, "interrupted"}
-                                     : solve_milp_R(*inst, R, warm_inst, bound.period_bound(R), classes,
-                                                    c.opt.max_latency_s, budget, c.opt.solve,
-                                                    fmt::format("{} R={}", split ? "split" : "milp", R));
+    MilpOutcome mo = c.interrupted() || c.time_left() <= 0
+                         ? MilpOutcome{warm_inst, period_of(*inst, warm_inst), 0, false, false, "interrupted"}
+                         : solve_milp_R(*inst, R, warm_inst, bound.period_bound(R), classes, c.opt.max_latency_s,
+                                        budget, c.opt.solve, fmt::format("{} R={}", split ? "split" : "milp", R));
     Place fine = split ? to_fine(coarse, mo.place) : mo.place;
-    if (!c.latency_ok(fine)) fine = warm;  // the serial-latency rows are conservative; keep the checked one
-    if (split) {
+    // The serial-latency rows and the memory rows are conservative, but the fallback (warm
+    // start, or its repaired coarse image) need not be: keep only what the checks accept.
+    bool from_milp = true;
+    if (!c.latency_ok(fine) || !c.mem_ok(fine)) fine = warm, from_milp = false;
+    if (split && !c.interrupted()) {
       const double left = c.time_left() / static_cast<double>(rs.size() - i);
       Place polished = fine;
       improve_throughput_placement(c.in, polished, std::max(0.05, left * 0.5), c.opt.solve.interrupt);
-      if (c.latency_ok(polished) && period_of(c.in, polished) < period_of(c.in, fine)) fine = polished;
+      if (period_of(c.in, polished) < period_of(c.in, fine) && c.latency_ok(polished) && c.mem_ok(polished)) fine = polished;
     }
-    if (period_of(c.in, warm) < period_of(c.in, fine)) fine = warm;
+    if (period_of(c.in, warm) < period_of(c.in, fine)) fine = warm, from_milp = false;
     all_optimal = all_optimal && mo.optimal && !split;
     notes += (notes.empty() ? "" : "; ") + mo.notes;
     const double thr = throughput_of(c.in, fine);
@@ -564,9 +474,8 @@ ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
       best_thr = thr;
       best = make_result(c.in, fine, SolveStatus::Feasible);
       if (!split) {
-        best.claimed_period = mo.claimed;
         best.lower_bound_period = mo.bound;
-        best.status = mo.optimal ? SolveStatus::Optimal : SolveStatus::TimeLimit;
+        best.status = mo.optimal && from_milp ? SolveStatus::Optimal : SolveStatus::TimeLimit;
       }
     }
   }
@@ -575,7 +484,7 @@ ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
     // when it is better, so that the result is never worse than any baseline.
     try {
       Place dp = data_parallel(c, 0);
-      if (weights_fit(c.in, dp) && c.latency_ok(dp) && throughput_of(c.in, dp) > best_thr * (1 + 1e-9)) {
+      if (c.mem_ok(dp) && c.latency_ok(dp) && throughput_of(c.in, dp) > best_thr * (1 + 1e-9)) {
         best_thr = throughput_of(c.in, dp);
         best = make_result(c.in, dp, SolveStatus::Feasible);
         notes += "; data-parallel schedule kept (better than the MILP range)";
@@ -583,7 +492,9 @@ ThroughputSchedule run_milp_method(const Ctx& c, bool split) {
     } catch (const InputError&) {
     }
   }
-  if (best.device.empty()) throw InputError("no schedule meets the memory limits and the latency cap");
+  if (best.device.empty())
+    throw InputError("memory limit or latency cap cannot be met: no baseline placement fits the devices' memory "
+                     "(weights and activations) within the cap");
   if (!split && rs.size() > 1 && best.status == SolveStatus::Optimal && !all_optimal) best.status = SolveStatus::TimeLimit;
   if (split) best.status = SolveStatus::Heuristic;
   best.notes = fmt::format("{}{}", split ? fmt::format("{} super-ops; ", inst->n) : "", notes);
@@ -625,7 +536,9 @@ class LoadState {
       for (int v = 0; v < in.n; ++v) {
         dev_[pl_[r][v]] += in.exec(v, pl_[r][v]);
         if (res_[static_cast<size_t>(v) * K_ + pl_[r][v]]++ == 0) mem_[pl_[r][v]] += in.weight[v];
+        mem_[pl_[r][v]] += act(v);
       }
+      if (in.io >= 0) mem_[in.io] += in.io_activation;
       for (int t = 0; t < T; ++t) {
         for (int c : in.tensors[t].consumers) ++cnt(r, t, pl_[r][c]);
         for_dests(r, t, src(r, t), [&](int s, int d) { link_[static_cast<size_t>(s) * K_ + d] += in.comm(t, s, d); });
@@ -644,7 +557,9 @@ class LoadState {
     for (double x : link_) s += x * x;
     return s;
   }
+  /// Memory as estimated_memory() counts it (weights once, activation estimates, I/O).
   bool mem_ok(int k) const { return mem_[k] <= in_.capacity[k] * (1 + 1e-12); }
+  double act(int v) const { return in_.activation.empty() ? 0.0 : in_.activation[v]; }
   double mem_over(int k) const { return mem_[k] - in_.capacity[k]; }
   int residents(int v, int k) const { return res_[static_cast<size_t>(v) * K_ + k]; }
   /// Moves op v of replica r to device b.
@@ -655,6 +570,8 @@ class LoadState {
     dev_[b] += in_.exec(v, b);
     if (--res_[static_cast<size_t>(v) * K_ + a] == 0) mem_[a] -= in_.weight[v];
     if (res_[static_cast<size_t>(v) * K_ + b]++ == 0) mem_[b] += in_.weight[v];
+    mem_[a] -= act(v);
+    mem_[b] += act(v);
     // Remove the transfers of every tensor touching v, move, add them back.
     for (int t : in_.in_tensors[v]) account(r, t, -1);
     for (int t : in_.out_tensors[v]) account(r, t, -1);
@@ -696,19 +613,22 @@ bool repair_memory(const ThroughputInstance& in, Place& place) {
     for (int k = 0; k < in.K; ++k)
       if (!st.mem_ok(k)) over = k;
     if (over < 0) return true;
-    // Move every replica's copy of the op (freeing its weights) whose move hurts the period least,
-    // preferring heavy weights.
+    // Move every replica's copy of the op off the device (freeing its weights and activations)
+    // whose move hurts the period least, preferring ops that free much memory.
     int bv = -1, bk = -1;
     double best = kInf;
     for (int v = 0; v < in.n; ++v) {
-      if (st.residents(v, over) == 0 || in.weight[v] <= 0) continue;
+      if (st.residents(v, over) == 0) continue;
+      const double freed = in.weight[v] + st.residents(v, over) * st.act(v);
+      if (freed <= 0) continue;
       for (int k = 0; k < in.K; ++k) {
         if (k == over || !std::isfinite(in.exec(v, k))) continue;
-        if (st.residents(v, k) == 0 && st.mem_over(k) + in.weight[v] > 0) continue;
+        const double added = (st.residents(v, k) == 0 ? in.weight[v] : 0.0) + st.residents(v, over) * st.act(v);
+        if (st.mem_over(k) + added > in.capacity[k] * 1e-12) continue;
         std::vector<int> moved;
         for (size_t r = 0; r < place.size(); ++r)
           if (place[r][v] == over) st.move(static_cast<int>(r), v, k), moved.push_back(static_cast<int>(r));
-        const double score = st.period() / (1 + in.weight[v] / std::max(1.0, in.capacity[over]));
+        const double score = st.period() / (1 + freed / std::max(1.0, in.capacity[over]));
         for (int r : moved) st.move(r, v, over);
         if (score < best) best = score, bv = v, bk = k;
       }
@@ -717,12 +637,11 @@ bool repair_memory(const ThroughputInstance& in, Place& place) {
     for (size_t r = 0; r < place.size(); ++r)
       if (place[r][bv] == over) st.move(static_cast<int>(r), bv, bk);
   }
-  return weights_fit(in, place);
+  return estimated_memory_fits(in, place);
 }
 
 bool improve_throughput_placement(const ThroughputInstance& in, Place& place, double time_limit_s,
                                   const std::atomic<bool>* interrupt) {
-  if (!weights_fit(in, place)) return false;
   const auto t0 = clock_type::now();
   LoadState st(in, place);
   double P = st.period(), SS = st.sumsq();
@@ -750,32 +669,96 @@ bool improve_throughput_placement(const ThroughputInstance& in, Place& place, do
   return changed;
 }
 
+namespace {
+
+/// A heuristic placement after the same checks as every result: memory repaired when needed,
+/// latency cap met.
+ThroughputSchedule checked_result(const Ctx& c, Place p, const std::string& what) {
+  if (!c.mem_ok(p) && !repair_memory(c.in, p))
+    throw InputError(fmt::format("{}: memory limit cannot be met (weights and activations exceed a device's capacity "
+                                 "and no op can move)", what));
+  if (!c.latency_ok(p))
+    throw InputError(fmt::format("{}: latency cap {:.6g} s cannot be met (its placement needs {:.6g} s per inference)", what,
+                                 c.opt.max_latency_s, max_replica_latency(c.pb, p)));
+  return make_result(c.in, std::move(p), SolveStatus::Heuristic);
+}
+
+ThroughputSchedule run_fastest_device(const Ctx& c) {
+  return make_result(c.in, fastest_device(c, std::max(1, c.opt.replicas)), SolveStatus::Heuristic);
+}
+ThroughputSchedule run_data_parallel(const Ctx& c) {
+  return make_result(c.in, data_parallel(c, c.opt.replicas), SolveStatus::Heuristic);
+}
+ThroughputSchedule run_pipeline_dp(const Ctx& c) {
+  return checked_result(c, replicate(pipeline_dp(c.in).place, std::max(1, c.opt.replicas)), "pipeline-dp");
+}
+ThroughputSchedule run_heft_pipeline(const Ctx& c) {
+  return checked_result(c, replicate(heft_schedule(c.pb).device, std::max(1, c.opt.replicas)), "heft-pipeline");
+}
+ThroughputSchedule run_milp(const Ctx& c) { return run_milp_method(c, false); }
+ThroughputSchedule run_split(const Ctx& c) { return run_milp_method(c, true); }
+ThroughputSchedule run_llm_symmetric(const Ctx& c) { return llm_symmetric_throughput(c.pb, c.opt); }
+ThroughputSchedule run_uniform_layers(const Ctx& c) { return uniform_layers_throughput(c.pb, c.opt); }
+
+/// Whatever a method returned: memory as analyze_throughput counts it, or a repair, or the
+/// memory error naming what does not fit.
+void ensure_memory(const Ctx& c, ThroughputSchedule& s, const std::string& method) {
+  const ThroughputMemory mem = throughput_memory(c.pb, s.device);
+  if (mem.violations.empty()) return;
+  Place p = s.device;
+  if (repair_memory(c.in, p) && c.mem_ok(p) && c.latency_ok(p)) {
+    s.device = std::move(p);
+    s.claimed_period = period_of(c.in, s.device);
+    if (s.status == SolveStatus::Optimal) s.status = SolveStatus::Feasible;
+    s.notes += (s.notes.empty() ? "" : "; ") + std::string("memory repaired (activations)");
+    return;
+  }
+  std::string what;
+  for (const auto& v : mem.violations) what += (what.empty() ? "" : "; ") + v;
+  throw InputError(fmt::format("{}: memory limit cannot be met: {}", method, what));
+}
+
+}  // namespace
+
 const std::vector<ThroughputMethodInfo>& throughput_methods() {
+  // name, description, exact, randomised, uses MILP, default in compare, run
   static const std::vector<ThroughputMethodInfo> m = {
-      {"fastest-device", "the whole model on the single device with the shortest period (R = 1)"},
-      {"data-parallel", "the whole model on each device that can hold it, replicas split in proportion to speed"},
-      {"pipeline-dp", "contiguous pipeline stages over a topological order, by dynamic programming (R = 1)"},
-      {"heft-pipeline", "HEFT's placement used as a pipeline (R = 1)"},
-      {"milp", "the throughput MILP (DESIGN section 5) on CBC, warm-started from the best baseline"},
-      {"split", "modules/parts as super-ops, coarse throughput MILP, then refinement of single ops"},
+      {"fastest-device", "the whole model on the single device with the shortest period (R copies)", false, false, false,
+       true, run_fastest_device},
+      {"data-parallel", "the whole model on each device that can hold it, replicas split in proportion to speed", false,
+       false, false, true, run_data_parallel},
+      {"pipeline-dp", "contiguous pipeline stages over a topological order, exact dynamic program over boundaries and "
+                      "devices used per kind (R copies)", false, false, false, true, run_pipeline_dp},
+      {"heft-pipeline", "HEFT's placement used as a pipeline (R copies)", false, false, false, true, run_heft_pipeline},
+      {"milp", "the throughput MILP (DESIGN section 5) on CBC, warm-started from the best baseline", true, false, true,
+       true, run_milp},
+      {"split", "modules/parts as super-ops, coarse throughput MILP, then refinement of single ops", false, false, true,
+       true, run_split},
       {"llm-symmetric", "LLM on identical servers: one server's share of layers solved once (DP), replicated, "
-                        "pipelined; pipelines side by side"},
-      {"uniform-layers", "equal decoder layers per GPU over all GPUs (pipeline-parallel serving default)"},
+                        "pipelined; pipelines side by side", false, false, false, false, run_llm_symmetric},
+      {"uniform-layers", "equal decoder layers per GPU over all GPUs (pipeline-parallel serving default)", false, false,
+       false, false, run_uniform_layers},
   };
   return m;
+}
+
+const ThroughputMethodInfo& find_throughput_method(const std::string& name) {
+  for (const auto& m : throughput_methods())
+    if (m.name == name) return m;
+  throw InputError(fmt::format("unknown throughput method '{}' (valid: {})", name, throughput_method_names()));
+}
+
+std::string throughput_method_names() {
+  std::string names;
+  for (const auto& m : throughput_methods()) names += (names.empty() ? "" : ", ") + m.name;
+  return names;
 }
 
 ThroughputSchedule solve_throughput(const Problem& pb, const std::string& method, const ThroughputOptions& opt) {
   const auto t0 = clock_type::now();
   if (opt.replicas < 0 || opt.replicas > kMaxReplicas)
     throw InputError(fmt::format("--replicas {} is out of range: R must be in 1..{} (or auto)", opt.replicas, kMaxReplicas));
-  bool known = false;
-  for (const auto& m : throughput_methods()) known = known || m.name == method;
-  if (!known) {
-    std::string names;
-    for (const auto& m : throughput_methods()) names += (names.empty() ? "" : ", ") + m.name;
-    throw InputError(fmt::format("unknown throughput method '{}' (valid: {})", method, names));
-  }
+  const ThroughputMethodInfo& info = find_throughput_method(method);
   if (opt.max_latency_s < 0) throw InputError("--max-latency must be positive");
   if (opt.max_latency_s > 0) {
     const double lb = latency_lower_bounds(pb).best;
@@ -791,34 +774,16 @@ ThroughputSchedule solve_throughput(const Problem& pb, const std::string& method
       throw InputError(fmt::format("memory limit cannot be met: op '{}' needs {:.4g} bytes of weights and no device that "
                                    "can run it has that much memory", pb.graph().ops[v].name, in.weight[v]));
   }
-  Ctx c{pb, in, opt, t0};
-  const int R = opt.replicas;
-  ThroughputSchedule s;
-  auto checked = [&](Place p, const std::string& what) {
-    if (!repair_memory(in, p))
-      throw InputError(fmt::format("{}: memory limit cannot be met (weights once per device exceed a device's capacity)", what));
-    if (!c.latency_ok(p))
-      throw InputError(fmt::format("{}: latency cap {:.6g} s cannot be met (its placement needs {:.6g} s per inference)", what,
-                                   opt.max_latency_s, max_replica_latency(pb, p)));
-    return make_result(in, std::move(p), SolveStatus::Heuristic);
-  };
-  if (method == "fastest-device") {
-    s = make_result(in, fastest_device(c, std::max(1, R)), SolveStatus::Heuristic);
-  } else if (method == "data-parallel") {
-    s = make_result(in, data_parallel(c, R), SolveStatus::Heuristic);
-  } else if (method == "pipeline-dp") {
-    s = checked(replicate(pipeline_dp(c), std::max(1, R)), method);
-  } else if (method == "heft-pipeline") {
-    s = checked(replicate(heft_schedule(pb).device, std::max(1, R)), method);
-  } else if (method == "llm-symmetric") {
-    s = llm_symmetric_throughput(pb, opt);
-  } else if (method == "uniform-layers") {
-    s = uniform_layers_throughput(pb, opt);
-  } else if (method == "milp") {
-    s = run_milp_method(c, false);
-  } else {
-    s = run_milp_method(c, true);
+  Ctx c{pb, in, opt, t0, std::vector<double>(in.K, kInf)};
+  for (int k = 0; k < in.K; ++k) {
+    bool runs_all = true;
+    for (int v = 0; v < in.n && runs_all; ++v) runs_all = std::isfinite(in.exec(v, k));
+    if (runs_all)
+      c.whole_model_activation[k] =
+          throughput_memory(pb, replicate(std::vector<int>(in.n, k), 1)).memory[k].peak_activation_bytes;
   }
+  ThroughputSchedule s = info.run(c);
+  ensure_memory(c, s, method);
   s.method = method;
   s.solve_seconds = seconds_since(t0);
   return s;
