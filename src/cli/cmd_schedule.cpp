@@ -1,6 +1,7 @@
 // diviml schedule GRAPH --platform P --method M: one schedule, validated by the simulator.
 #include <fmt/format.h>
 
+#include "cli/batch_cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/throughput_cli.h"
@@ -19,9 +20,15 @@ struct ScheduleArgs {
   std::string out, gantt, trace, dot;
   double bound_milp_s = 2;
   ThroughputCliArgs throughput;
+  BatchCliArgs batch;
 };
 
 void run_schedule(const ScheduleArgs& a) {
+  if (a.batch.active()) {
+    if (a.objective != "latency") throw InputError("--micro-batches applies to the latency objective only");
+    run_batch_schedule(a.model, a.solve, a.batch, a.method, a.out, a.gantt, a.bound_milp_s);
+    return;
+  }
   if (a.objective == "throughput") {
     refuse_latency_outputs(a.gantt, a.trace, a.dot);
     install_interrupt_handler();
@@ -75,6 +82,7 @@ void add_schedule_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
   add_throughput_options(cmd, a->throughput);
+  add_batch_options(cmd, a->batch);
   cmd->callback([a] { run_schedule(*a); });
 }
 

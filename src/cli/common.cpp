@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "problem/batch_split.h"
+
 namespace diviml::cli {
 
 void ModelArgs::add(CLI::App* cmd, bool with_platform) {
@@ -14,6 +16,8 @@ void ModelArgs::add(CLI::App* cmd, bool with_platform) {
   cmd->add_option("--granularity", granularity, "ONNX granularity: fused (default) or op")
       ->check(CLI::IsMember({"fused", "op"}));
   cmd->add_option("--input-shape", input_shapes, "shape of a symbolic ONNX input, name=1x3x224x224 (repeatable)");
+  cmd->add_option("--batch", batch, "samples per request: the model (one sample) at batch B (docs/batch.md)")
+      ->check(CLI::Range(1, 1 << 20));
   if (!with_platform) return;
   cmd->add_option("-p,--platform", platform, "platform preset (paper-node, modern-node, identical:N, ...) or JSON file")
       ->capture_default_str();
@@ -38,7 +42,7 @@ std::shared_ptr<Graph> ModelArgs::load_graph() const {
   std::vector<std::string> warnings;
   auto g = diviml::load_graph(graph, load_options(&warnings));
   print_warnings(warnings);
-  return g;
+  return batch > 1 ? graph_at_batch(*g, batch) : g;
 }
 
 std::shared_ptr<Problem> ModelArgs::load_problem() const {

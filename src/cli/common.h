@@ -22,6 +22,7 @@ struct ModelArgs {
   std::vector<std::string> input_shapes;
   std::string profile;
   std::vector<std::string> memory_overrides;  ///< device=SIZE
+  int batch = 1;  ///< samples per request: the graph at that batch (docs/batch.md)
 
   /// Adds the positional GRAPH and, when with_platform, the platform options.
   void add(CLI::App* cmd, bool with_platform = true);

@@ -323,11 +323,23 @@ ColourKey make_colour_key(const Problem& pb) {
   return key;
 }
 
+/// Micro-batch of an op of a split batch (problem/batch_split.h names them "mb<j>/<name>" in a
+/// graph named "<model>@b<B>"), and the length of that prefix; -1 for any other op.
+int micro_batch_of(const Graph& g, std::string_view name, size_t* prefix_len = nullptr) {
+  if (g.name.find("@b") == std::string::npos || name.size() < 4 || name.substr(0, 2) != "mb") return -1;
+  size_t i = 2;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && i < 9) ++i;
+  if (i == 2 || i >= name.size() || name[i] != '/') return -1;
+  if (prefix_len) *prefix_len = i + 1;
+  return std::stoi(std::string(name.substr(2, i - 2)));
+}
+
 std::string op_tooltip(const Problem& pb, OpId v, int dev, double t0, double t1) {
   const Op& op = pb.graph().ops[static_cast<size_t>(v)];
   std::string s = op.name + "\n" + op.type + " (" + std::string(to_string(op.op_class)) + ") on " +
                   device_name(pb, dev) + "\nstart " + fmt_time(t0) + ", end " + fmt_time(t1) +
                   "\nduration " + fmt_time(t1 - t0);
+  if (const int mb = micro_batch_of(pb.graph(), op.name); mb >= 0) s += "\nmicro-batch " + std::to_string(mb);
   if (op.flops > 0) s += "\n" + fmt_g(op.flops / 1e9, 4) + " GFLOP";
   if (op.weight_bytes > 0) s += ", weights " + fmt_bytes(op.weight_bytes);
   return s;
@@ -611,8 +623,17 @@ std::string gantt_html(const Problem& pb, const Schedule& s, const LatencyResult
       if (it.row >= vis_rows) o += " fill-opacity=\"0.6\"";
       o += "><title>" + xml_escape(tip) + "</title></rect>\n";
       if (bar_h >= 11) {
-        const std::string label =
-            fit_label(name, w, it.is_op ? std::string_view(g.ops[static_cast<size_t>(it.index)].type) : std::string_view());
+        // A micro-batch's ops are labelled "mb<j> <op>" (the micro-batch first: it survives a narrow bar).
+        size_t mb_len = 0;
+        const int mb = it.is_op ? micro_batch_of(g, name, &mb_len) : -1;
+        std::string label =
+            fit_label(mb >= 0 ? std::string_view(name).substr(mb_len) : std::string_view(name),
+                      mb >= 0 ? w - 6.3 * static_cast<double>(mb_len) : w,
+                      it.is_op ? std::string_view(g.ops[static_cast<size_t>(it.index)].type) : std::string_view());
+        if (mb >= 0) {
+          const std::string tag = name.substr(0, mb_len - 1);
+          label = !label.empty() ? tag + " " + label : fit_label(tag, w);
+        }
         if (!label.empty())
           o += "<text class=\"bl\" x=\"" + fmt_f(x0 + 3, 2) + "\" y=\"" + fmt_f(by + bar_h / 2 + 3.8, 1) +
                "\" fill=\"" + text_on(colour) + "\">" + xml_escape(label) + "</text>\n";

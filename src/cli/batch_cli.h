@@ -1,0 +1,26 @@
+// `schedule --micro-batches`: the latency of a batched request with the batch split into
+// micro-batches (docs/batch.md). Implemented in batch_cli.cpp.
+#pragma once
+
+#include <string>
+
+#include "cli/common.h"
+
+namespace diviml::cli {
+
+struct BatchCliArgs {
+  std::string micro_batches;  ///< "", "auto", "N" or "b1,b2,..."
+  bool active() const { return !micro_batches.empty(); }
+};
+
+/// Adds --micro-batches to a subcommand.
+void add_batch_options(CLI::App* cmd, BatchCliArgs& a);
+
+/// Solves `model.batch` samples split as asked, prints the summary (latency, bound, gap, sizes,
+/// devices per micro-batch, speedup over the whole batch on the fastest device), writes the
+/// schedule JSON and the Gantt chart when asked.
+void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const BatchCliArgs& b,
+                        const std::string& method, const std::string& out_json, const std::string& gantt,
+                        double bound_milp_s);
+
+}  // namespace diviml::cli

@@ -1,0 +1,121 @@
+#include "problem/batch_split.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace diviml {
+
+Op op_at_batch(const Op& op, int b) {
+  Op o = op;
+  if (b == 1) return o;
+  // bytes_accessed = weights (read once per launch) + activations (per sample).
+  const double weights = std::min(op.weight_bytes, op.bytes_accessed);
+  o.flops = op.flops * b;
+  o.macs = op.macs * b;
+  o.bytes_accessed = weights + (op.bytes_accessed - weights) * b;
+  for (auto& [dev, t] : o.device_times) t *= b;
+  return o;
+}
+
+std::shared_ptr<Graph> graph_at_batch(const Graph& per_sample, int b) {
+  if (b < 1) throw InputError(fmt::format("batch size must be at least 1 (got {})", b));
+  auto g = std::make_shared<Graph>(per_sample);
+  if (b == 1) return g;
+  g->name = fmt::format("{}@b{}", per_sample.name, b);
+  for (Op& op : g->ops) op = op_at_batch(op, b);
+  for (Tensor& t : g->tensors) t.bytes *= b;
+  return g;
+}
+
+BatchSplit::BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<int> sizes)
+    : per_sample_(std::move(per_sample)), sizes_(std::move(sizes)) {
+  if (sizes_.empty()) throw InputError("a batch split needs at least one micro-batch");
+  for (int b : sizes_)
+    if (b < 1) throw InputError(fmt::format("micro-batch size must be at least 1 (got {})", b));
+  const Graph& base = per_sample_->graph();
+  n_ = base.num_ops();
+  nt_ = base.num_tensors();
+  auto g = std::make_shared<Graph>();
+  g->ops.reserve(static_cast<size_t>(n_) * sizes_.size());
+  g->tensors.reserve(static_cast<size_t>(nt_) * sizes_.size());
+  for (size_t j = 0; j < sizes_.size(); ++j) {
+    batch_ += sizes_[j];
+    const std::string prefix = sizes_.size() == 1 ? "" : fmt::format("mb{}/", j);
+    const TensorId t0 = static_cast<TensorId>(j) * nt_;
+    const OpId v0 = static_cast<OpId>(j) * n_;
+    for (const Tensor& t : base.tensors) {
+      Tensor c = t;
+      c.name = prefix + t.name;
+      c.bytes = t.bytes * sizes_[j];
+      c.producer = t.producer == kNoOp ? kNoOp : t.producer + v0;
+      c.consumers.clear();
+      g->tensors.push_back(std::move(c));
+    }
+    for (const Op& op : base.ops) {
+      Op c = op_at_batch(op, sizes_[j]);
+      c.name = prefix + op.name;
+      for (TensorId& t : c.inputs) t += t0;
+      for (TensorId& t : c.outputs) t += t0;
+      g->ops.push_back(std::move(c));
+    }
+  }
+  g->name = batch_ == 1 ? base.name : fmt::format("{}@b{}", base.name, batch_);
+  g->finalize();
+  problem_ = std::make_shared<Problem>(g, per_sample_->platform_ptr());
+}
+
+void BatchSplit::share_weights(const Schedule& s, LatencyResult& r) const {
+  const Platform& plat = problem_->platform();
+  const int K = problem_->num_devices();
+  std::vector<std::set<OpId>> held(K);
+  for (OpId v = 0; v < problem_->num_ops(); ++v) held[s.device[v]].insert(base_op(v));
+  r.memory_violations.clear();
+  for (int k = 0; k < K; ++k) {
+    double w = 0;
+    for (OpId b : held[k]) w += per_sample_->graph().ops[b].weight_bytes;
+    DeviceMemory& m = r.memory[k];
+    m.weight_bytes = w;
+    if (m.used() > m.capacity_bytes * (1 + 1e-12))
+      r.memory_violations.push_back(fmt::format(
+          "device '{}' needs {:.4g} bytes (weights {:.4g} + peak activations {:.4g} + reserve {:.4g}) but has {:.4g}",
+          plat.devices[k].name, m.used(), m.weight_bytes, m.peak_activation_bytes, m.reserve_bytes,
+          m.capacity_bytes));
+  }
+}
+
+std::vector<int> parse_micro_batches(const std::string& spec, int batch) {
+  const std::string what = fmt::format("--micro-batches '{}'", spec);
+  std::vector<long long> parts;
+  size_t i = 0;
+  while (i <= spec.size()) {
+    size_t j = spec.find(',', i);
+    if (j == std::string::npos) j = spec.size();
+    const std::string d = spec.substr(i, j - i);
+    if (d.empty() || d.size() > 9 || d.find_first_not_of("0123456789") != std::string::npos)
+      throw InputError(fmt::format("{}: expected auto, a count N or sizes b1,b2,... (positive integers)", what));
+    parts.push_back(std::stoll(d));
+    i = j + 1;
+  }
+  std::vector<int> sizes;
+  if (parts.size() == 1 && spec.find(',') == std::string::npos) {
+    const long long m = parts[0];
+    if (m < 1 || m > batch)
+      throw InputError(fmt::format("{}: the number of micro-batches must be in 1..{} (the batch)", what, batch));
+    for (long long j = 0; j < m; ++j) sizes.push_back(static_cast<int>(batch / m + (j < batch % m ? 1 : 0)));
+    return sizes;
+  }
+  long long sum = 0;
+  for (long long p : parts) {
+    if (p < 1) throw InputError(fmt::format("{}: every micro-batch needs at least one sample", what));
+    sum += p;
+    sizes.push_back(static_cast<int>(p));
+  }
+  if (sum != batch)
+    throw InputError(fmt::format("{}: sizes add up to {}, but the batch is {}", what, sum, batch));
+  return sizes;
+}
+
+}  // namespace diviml

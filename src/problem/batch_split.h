@@ -1,0 +1,61 @@
+// Batched requests (docs/batch.md): a graph at batch B, and the batch split into micro-batches
+// as a problem transformation, so that every latency method schedules a split batch unchanged.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "problem/problem.h"
+#include "schedule/simulator.h"
+
+namespace diviml {
+
+/// The per-op batch rule: op `op` of a per-sample graph (batch 1) at batch b. FLOPs, MACs and the
+/// activation part of bytes_accessed scale by b; weight_bytes (and the weight part of
+/// bytes_accessed) do not; explicit device_times are per sample and scale by b.
+Op op_at_batch(const Op& op, int b);
+
+/// The whole graph at batch b (tensor bytes scale by b; shapes stay per-sample). Throws
+/// InputError when b < 1. Name: "<name>@b<b>" (unchanged for b == 1).
+std::shared_ptr<Graph> graph_at_batch(const Graph& per_sample, int b);
+
+/// A batch of sum(sizes) samples split into micro-batches: copy j of the per-sample graph costed
+/// at sizes[j], ops and tensors named "mb<j>/<name>". Each copy's graph inputs start on the I/O
+/// device (the slice of the request's input) and its outputs return to it (the gathered result),
+/// so the split problem obeys the ordinary execution model (DESIGN section 3).
+class BatchSplit {
+ public:
+  /// Costs come from the per-sample problem's graph and platform through the cost model at each
+  /// size (a profile table is not used: its times are for one batch size). Throws InputError on
+  /// an empty split or a size < 1.
+  BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<int> sizes);
+
+  const Problem& problem() const { return *problem_; }
+  std::shared_ptr<const Problem> problem_ptr() const { return problem_; }
+  const Problem& per_sample() const { return *per_sample_; }
+  const std::vector<int>& sizes() const { return sizes_; }
+  int batch() const { return batch_; }
+  int copies() const { return static_cast<int>(sizes_.size()); }
+  /// Micro-batch of op v of the split problem, and the per-sample op it copies.
+  int copy_of(OpId v) const { return v / n_; }
+  OpId base_op(OpId v) const { return v % n_; }
+  OpId op(int copy, OpId base) const { return copy * n_ + base; }
+  int copy_of_tensor(TensorId t) const { return t / nt_; }
+
+  /// Memory with weights stored once per device that runs any copy of an op (the simulator's
+  /// figure counts each copy's weights): rewrites r.memory[k].weight_bytes and the violations.
+  void share_weights(const Schedule& s, LatencyResult& r) const;
+
+ private:
+  std::shared_ptr<const Problem> per_sample_;
+  std::vector<int> sizes_;
+  int batch_ = 0, n_ = 0, nt_ = 0;
+  std::shared_ptr<const Problem> problem_;
+};
+
+/// "b1,b2,..." (explicit sizes, sum must equal batch) or "N" (N near-equal shares); throws
+/// InputError naming the option on anything else.
+std::vector<int> parse_micro_batches(const std::string& spec, int batch);
+
+}  // namespace diviml

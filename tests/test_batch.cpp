@@ -1,0 +1,318 @@
+// Batched requests and batch splitting (docs/batch.md): the batch rule, the split problem, the
+// bound over every split, the search, the CLI.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "brute_force.h"
+#include "cli_helpers.h"
+#include "frontend/load_graph.h"
+#include "problem/batch_split.h"
+#include "random_instances.h"
+#include "schedule/simulator.h"
+#include "solvers/batch/batch_bound.h"
+#include "solvers/batch/batch_search.h"
+#include "solvers/heuristics/heuristics.h"
+#include "solvers/milp/latency_milp.h"
+#include "solvers/solver.h"
+
+using namespace diviml;
+using diviml::testing::BruteForceLatency;
+using diviml::testing::random_platform;
+using diviml::testing::run_cli;
+
+namespace {
+
+/// A random DAG costed by the roofline (FLOPs, activation and weight bytes; no explicit times) on
+/// K devices of different speeds with a launch overhead, so that the batch size matters.
+std::shared_ptr<Problem> roofline_problem(int n, double edge_p, int K, uint64_t seed, bool io = true) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto g = std::make_shared<Graph>();
+  g->name = "roof_" + std::to_string(seed);
+  for (int i = 0; i < n; ++i) {
+    Op op;
+    op.name = "v" + std::to_string(i);
+    op.type = "task";
+    op.op_class = i % 2 ? OpClass::Conv : OpClass::Elementwise;
+    op.flops = 1 + 9 * u(rng);
+    op.weight_bytes = 2 * u(rng);
+    op.bytes_accessed = op.weight_bytes + 4 * u(rng);
+    g->add_op(std::move(op));
+  }
+  for (int i = 0; i < n; ++i) {
+    Tensor t;
+    t.name = "t" + std::to_string(i);
+    t.bytes = 0.5 + u(rng);
+    t.producer = i;
+    const TensorId tid = g->add_tensor(t);
+    g->ops[i].outputs.push_back(tid);
+    bool used = false;
+    for (int j = i + 1; j < n; ++j)
+      if (u(rng) < edge_p) {
+        g->ops[j].inputs.push_back(tid);
+        used = true;
+      }
+    if (!used) g->tensors[tid].is_graph_output = true;
+  }
+  for (int j = 0; j < n; ++j)
+    if (g->ops[j].inputs.empty()) {
+      Tensor in;
+      in.name = "in" + std::to_string(j);
+      in.bytes = 0.5 + u(rng);
+      g->ops[j].inputs.push_back(g->add_tensor(in));
+    }
+  g->finalize();
+  auto p = random_platform(K, seed, io);
+  for (int k = 0; k < K; ++k) {
+    Device& d = p->devices[k];
+    d.peak_flops = 1 + 1.5 * k;
+    d.mem_bandwidth = 2 - 0.4 * k;
+    d.launch_overhead_s = 0.5 + 0.25 * k;
+    d.efficiency[OpClass::Conv] = 1 - 0.2 * k;
+  }
+  p->validate();
+  return std::make_shared<Problem>(g, p);
+}
+
+/// Every partition of `batch` into parts (non-increasing): the distinct splits up to relabelling.
+void for_each_partition(int batch, const std::function<void(const std::vector<int>&)>& fn) {
+  std::vector<int> parts;
+  std::function<void(int, int)> rec = [&](int left, int max_part) {
+    if (left == 0) return fn(parts);
+    for (int p = std::min(left, max_part); p >= 1; --p) {
+      parts.push_back(p);
+      rec(left - p, p);
+      parts.pop_back();
+    }
+  };
+  rec(batch, batch);
+}
+
+SolveOptions quick(double limit) {
+  SolveOptions o;
+  o.time_limit_s = limit;
+  return o;
+}
+
+double simulated(const Problem& pb, const Schedule& s) { return simulate_latency(pb, s).makespan; }
+
+}  // namespace
+
+TEST(BatchRule, ScalesActivationsNotWeights) {
+  Op op;
+  op.name = "conv";
+  op.flops = 10;
+  op.macs = 5;
+  op.weight_bytes = 3;
+  op.bytes_accessed = 7;  // 3 weights + 4 activations
+  op.device_times["gpu"] = 0.5;
+  const Op b = op_at_batch(op, 4);
+  EXPECT_DOUBLE_EQ(b.flops, 40);
+  EXPECT_DOUBLE_EQ(b.macs, 20);
+  EXPECT_DOUBLE_EQ(b.weight_bytes, 3);
+  EXPECT_DOUBLE_EQ(b.bytes_accessed, 3 + 16);
+  EXPECT_DOUBLE_EQ(b.device_times.at("gpu"), 2.0);
+  auto pb = roofline_problem(6, 0.4, 2, 3);
+  EXPECT_THROW(graph_at_batch(pb->graph(), 0), InputError);
+  const auto g3 = graph_at_batch(pb->graph(), 3);
+  for (TensorId t = 0; t < g3->num_tensors(); ++t) EXPECT_DOUBLE_EQ(g3->tensors[t].bytes, 3 * pb->graph().tensors[t].bytes);
+}
+
+// The rule reproduces the importer's own shape inference at batch 4 on a real CNN.
+TEST(BatchRule, MatchesOnnxImportAtBatch4) {
+  const std::string path = diviml::testing::data_path("resnet18.onnx");
+  const auto one = load_graph(path);
+  LoadOptions o;
+  o.input_shapes["input"] = {4, 3, 224, 224};
+  const auto four = load_graph(path, o);
+  const auto ruled = graph_at_batch(*one, 4);
+  ASSERT_EQ(four->num_ops(), ruled->num_ops());
+  for (OpId v = 0; v < four->num_ops(); ++v) {
+    SCOPED_TRACE(four->ops[v].name);
+    EXPECT_NEAR(ruled->ops[v].flops, four->ops[v].flops, 1e-9 * four->ops[v].flops);
+    EXPECT_NEAR(ruled->ops[v].bytes_accessed, four->ops[v].bytes_accessed, 1e-9 * four->ops[v].bytes_accessed);
+    EXPECT_DOUBLE_EQ(ruled->ops[v].weight_bytes, four->ops[v].weight_bytes);
+  }
+  for (TensorId t = 0; t < four->num_tensors(); ++t)
+    EXPECT_NEAR(ruled->tensors[t].bytes, four->tensors[t].bytes, 1e-9 * four->tensors[t].bytes);
+}
+
+TEST(BatchSplit, ParsesMicroBatchSpecs) {
+  EXPECT_EQ(parse_micro_batches("3", 8), (std::vector<int>{3, 3, 2}));
+  EXPECT_EQ(parse_micro_batches("5,3", 8), (std::vector<int>{5, 3}));
+  EXPECT_THROW(parse_micro_batches("5,2", 8), InputError);
+  EXPECT_THROW(parse_micro_batches("9", 8), InputError);
+  EXPECT_THROW(parse_micro_batches("0", 8), InputError);
+  EXPECT_THROW(parse_micro_batches("4,0,4", 8), InputError);
+  EXPECT_THROW(parse_micro_batches("a,b", 8), InputError);
+  EXPECT_THROW(parse_micro_batches("", 8), InputError);
+  auto pb = roofline_problem(4, 0.5, 2, 1);
+  EXPECT_THROW(BatchSplit(pb, {}), InputError);
+  EXPECT_THROW(BatchSplit(pb, {2, 0}), InputError);
+}
+
+// One micro-batch is today's problem at batch B: same costs, so every method gives the same result.
+TEST(BatchSplit, OneMicroBatchEqualsTodaysLatency) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    auto pb = roofline_problem(7, 0.35, 3, seed, seed % 2 == 0);
+    for (int batch : {1, 3}) {
+      const BatchSplit split(pb, {batch});
+      const Problem today(graph_at_batch(pb->graph(), batch), pb->platform_ptr());
+      ASSERT_EQ(split.problem().num_ops(), today.num_ops());
+      for (OpId v = 0; v < today.num_ops(); ++v)
+        for (int k = 0; k < today.num_devices(); ++k) EXPECT_DOUBLE_EQ(split.problem().exec(v, k), today.exec(v, k));
+      for (const std::string m : {"heft", "peft", "cpop", "etf", "fastest-device", "milp"}) {
+        SCOPED_TRACE(m + " seed " + std::to_string(seed));
+        const double a = simulated(split.problem(), solve_latency(split.problem(), m, quick(20)));
+        const double b = simulated(today, solve_latency(today, m, quick(20)));
+        EXPECT_NEAR(a, b, 1e-9 * b);
+      }
+    }
+  }
+}
+
+// Brute force over every split and every schedule equals the MILP over splits; the bound is
+// below the optimum and every method is above it.
+TEST(BatchSplit, BruteForceEqualsMilpOverSplitsAndBoundHolds) {
+  int instances = 0;
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    auto pb = roofline_problem(2, 0.6, 2, seed, seed % 3 != 0);
+    for (int batch = 2; batch <= 4; ++batch) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + " batch " + std::to_string(batch));
+      double brute = kInf, milp = kInf;
+      std::vector<double> methods;
+      for_each_partition(batch, [&](const std::vector<int>& sizes) {
+        const BatchSplit split(pb, sizes);
+        const double opt = BruteForceLatency(split.problem()).solve();
+        const Schedule s = milp_schedule(split.problem(), quick(30));
+        EXPECT_EQ(s.status, SolveStatus::Optimal);
+        EXPECT_NEAR(simulated(split.problem(), s), opt, 1e-6 * opt);
+        brute = std::min(brute, opt);
+        milp = std::min(milp, simulated(split.problem(), s));
+        for (const std::string m : {"heft", "peft", "cpop", "etf", "anneal", "split"})
+          methods.push_back(simulated(split.problem(), solve_latency(split.problem(), m, quick(0.2))));
+      });
+      EXPECT_NEAR(milp, brute, 1e-6 * brute);
+      const BatchBound bound = batch_latency_bound(*pb, batch, BoundOptions{2.0});
+      EXPECT_GT(bound.best, 0);
+      EXPECT_LE(bound.best, brute * (1 + 1e-9));
+      for (double m : methods) EXPECT_GE(m, brute * (1 - 1e-9));
+      BatchSolveOptions bo;
+      bo.batch = batch;
+      bo.method = "heft";
+      const BatchSolveResult r = solve_batch_latency(pb, bo, quick(1));
+      EXPECT_GE(simulated(r.split->problem(), r.schedule), brute * (1 - 1e-9));
+      ++instances;
+    }
+  }
+  EXPECT_EQ(instances, 18);
+}
+
+TEST(BatchSplit, BoundBelowEveryMethodOnLargerInstances) {
+  for (uint64_t seed = 11; seed <= 14; ++seed) {
+    auto pb = roofline_problem(10, 0.3, 3, seed, true);
+    const int batch = 6;
+    const BatchBound bound = batch_latency_bound(*pb, batch);
+    EXPECT_GE(bound.best, bound.load_balance);
+    EXPECT_GE(bound.best, bound.micro_batch);
+    for (const std::string spec : {"1", "2", "3", "6", "4,2", "3,2,1"})
+      for (const std::string m : {"heft", "peft", "anneal"}) {
+        BatchSolveOptions bo;
+        bo.batch = batch;
+        bo.micro_batches = spec;
+        bo.method = m;
+        const BatchSolveResult r = solve_batch_latency(pb, bo, quick(0.2));
+        SCOPED_TRACE(spec + " " + m);
+        EXPECT_GE(simulated(r.split->problem(), r.schedule), bound.best * (1 - 1e-9));
+      }
+    for (const std::string m : {"heft", "anneal"}) {
+      BatchSolveOptions bo;
+      bo.batch = batch;
+      bo.method = m;
+      const BatchSolveResult r = solve_batch_latency(pb, bo, quick(0.5));
+      const double lat = simulated(r.split->problem(), r.schedule);
+      EXPECT_GE(lat, bound.best * (1 - 1e-9));
+      // The search includes the whole batch on the fastest device: never worse than it.
+      const BatchSplit whole(pb, {batch});
+      EXPECT_LE(lat, simulated(whole.problem(), fastest_device_schedule(whole.problem())) * (1 + 1e-12));
+      EXPECT_FALSE(r.trials.empty());
+    }
+  }
+}
+
+// Simulator and analytic figures agree: micro-batches that each run whole on their own device do
+// not interact, so the latency is the slowest device's whole-model time at its micro-batch size.
+TEST(BatchSplit, DataParallelLayoutMatchesAnalyticLatency) {
+  for (uint64_t seed = 21; seed <= 24; ++seed) {
+    auto pb = roofline_problem(8, 0.3, 3, seed, true);
+    const std::vector<int> sizes{3, 2, 4};
+    const BatchSplit split(pb, sizes);
+    const Schedule s = data_parallel_layout(split, {0, 1, 2});
+    double analytic = 0;
+    for (int k = 0; k < 3; ++k) {
+      const Problem at(graph_at_batch(pb->graph(), sizes[k]), pb->platform_ptr());
+      analytic = std::max(analytic, simulated(at, single_device_schedule(at, k)));
+    }
+    EXPECT_NEAR(simulated(split.problem(), s), analytic, 1e-12 * analytic);
+    // Two micro-batches on one device: their times add up (a chain of work on that device).
+    const BatchSplit two(pb, {2, 2});
+    const Schedule t = data_parallel_layout(two, {1, 1});
+    const Problem at2(graph_at_batch(pb->graph(), 2), pb->platform_ptr());
+    const LatencyResult r = simulate_latency(two.problem(), t);
+    double busy = 0;
+    for (OpId v = 0; v < at2.num_ops(); ++v) busy += at2.exec(v, 1);
+    EXPECT_NEAR(r.device_busy[1], 2 * busy, 1e-9 * busy);
+  }
+}
+
+TEST(BatchSplit, WeightsStoredOncePerDevice) {
+  auto pb = roofline_problem(5, 0.4, 2, 5, true);
+  const BatchSplit split(pb, {1, 2, 1});
+  const Schedule s = data_parallel_layout(split, {1, 1, 0});
+  LatencyResult r = simulate_latency(split.problem(), s);
+  const double w = pb->graph().total_weight_bytes();
+  EXPECT_NEAR(r.memory[1].weight_bytes, 2 * w, 1e-12);  // the simulator counts each copy
+  split.share_weights(s, r);
+  EXPECT_NEAR(r.memory[1].weight_bytes, w, 1e-12);
+  EXPECT_NEAR(r.memory[0].weight_bytes, w, 1e-12);
+  EXPECT_EQ(split.copy_of(split.op(2, 3)), 2);
+  EXPECT_EQ(split.base_op(split.op(2, 3)), 3);
+  EXPECT_EQ(split.problem().graph().ops[split.op(1, 0)].name, "mb1/" + pb->graph().ops[0].name);
+}
+
+TEST(BatchCli, SchedulesASplitBatchAndWritesMicroBatches) {
+  const std::string model = diviml::testing::data_path("resnet18.onnx");
+  const std::string out = diviml::testing::temp_path("batch_split.json");
+  const std::string gantt = diviml::testing::temp_path("batch_split.html");
+  auto r = run_cli("schedule " + model + " --batch 8 --micro-batches auto --method heft --quiet -o " + out +
+                   " --gantt " + gantt);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("micro-batch 0"), std::string::npos) << r.output;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  int sum = 0;
+  for (int b : j["batch"]["micro_batch_sizes"]) sum += b;
+  EXPECT_EQ(sum, 8);
+  EXPECT_GE(j["makespan_s"].get<double>(), j["lower_bound_s"].get<double>());
+  EXPECT_TRUE(j["ops"][0].contains("micro_batch"));
+  std::ifstream page(gantt);
+  const std::string html((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  EXPECT_NE(html.find("micro-batch"), std::string::npos);
+
+  r = run_cli("schedule " + model + " --batch 8 --micro-batches 3,3 --quiet");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("add up to 6, but the batch is 8"), std::string::npos) << r.output;
+  r = run_cli("schedule " + model + " --batch 4 --micro-batches 2 --objective throughput --quiet");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("latency objective only"), std::string::npos) << r.output;
+  r = run_cli("schedule " + model + " --batch 0 --quiet");
+  EXPECT_NE(r.exit_code, 0);
+  r = run_cli("inspect " + model + " --batch 4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("@b4"), std::string::npos) << r.output;
+}
