@@ -32,8 +32,10 @@ done
 for m in googlenet inception_v3 resnet50; do instances+=("$m $DATA/$m.onnx 32"); done
 instances+=("transformer_encoder6 $DATA/transformer_encoder6.onnx 16")
 
+: > "$OUT/labels"
 for inst in "${instances[@]}"; do
   read -r label graph batch <<< "$inst"
+  echo "$label" >> "$OUT/labels"
   echo "== $label batch $batch ($METHOD, ${LIMIT}s)" >&2
   /usr/bin/time -f "%e" -o "$OUT/$label.time" "$BIN" schedule "$graph" --platform "$PLATFORM" --batch "$batch" \
     --micro-batches auto --method "$METHOD" --time-limit "$LIMIT" --bound-milp-time 2 --quiet \
@@ -51,14 +53,12 @@ done
 python3 - "$OUT" "$SWEEP" <<'PY'
 import json, os, sys
 out, sweep = sys.argv[1], sys.argv[2].split()
-print("| model | batch | latency | fastest device | speedup | bound (speedup) | gap | micro-batches (devices) | method | solve s |")
+labels = open(os.path.join(out, "labels")).read().split()
+load = lambda name: json.load(open(os.path.join(out, name)))
+print("| model | batch | latency | fastest device | speedup | bound (as speedup) | gap | micro-batches: size (devices) | method | solve s |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-rows = []
-for f in sorted(os.listdir(out)):
-    if not f.endswith(".json") or "." in f[:-5] or f.startswith("randwire_") and f.count("_") == 2 and f.endswith("_s1.json"):
-        continue
-    label = f[:-5]
-    j = json.load(open(os.path.join(out, f)))
+for label in labels:
+    j = load(label + ".json")
     b = j["batch"]
     devs = {}
     for o in j["ops"]:
@@ -68,18 +68,15 @@ for f in sorted(os.listdir(out)):
     fast = b["fastest_device_s"]
     print(f"| {label} | {b['batch']} | {j['makespan_s']*1e3:.3f} ms | {fast*1e3:.3f} ms | {b['speedup_over_fastest_device']:.2f}x "
           f"| {j['lower_bound_s']*1e3:.3f} ms ({fast/j['lower_bound_s']:.2f}x) | {100*j['gap']:.1f}% | {parts} | {j['method']} | {secs} |")
-    if sweep:
-        b1 = json.load(open(os.path.join(out, label + ".b1.json")))
-        import subprocess
-        rows.append((label, b1, [json.load(open(os.path.join(out, f"{label}.sweep{s}.json"))) for s in sweep]))
-if rows:
+if sweep:
     print()
-    print("| model | batch-1 model parallelism (speedup) | split speedup at B = " + ", ".join(sweep) + " | splitting wins from B = |")
+    print("| model | batch 1, model parallelism (speedup) | split speedup at B = " + ", ".join(sweep) + " | splitting wins from B = |")
     print("|---|---|---|---|")
-    for label, b1, sw in rows:
-        # batch-1 reference: the best latency method on one sample against the fastest device on it
-        fast1 = sw[0]["batch"]["fastest_device_s"] if sweep[0] == "1" else None
-        s1 = (fast1 / b1["makespan_s"]) if fast1 else float("nan")
+    for label in labels:
+        b1 = load(label + ".b1.json")
+        sw = [load(f"{label}.sweep{s}.json") for s in sweep]
+        fast1 = sw[0]["batch"]["fastest_device_s"] if sweep[0] == "1" else float("nan")
+        s1 = fast1 / b1["makespan_s"]
         sp = [j["batch"]["speedup_over_fastest_device"] for j in sw]
         wins = next((s for s, x in zip(sweep, sp) if x > s1 * (1 + 1e-9)), "-")
         print(f"| {label} | {b1['makespan_s']*1e3:.3f} ms ({s1:.2f}x) | " + ", ".join(f"{x:.2f}x" for x in sp) + f" | {wins} |")

@@ -195,7 +195,7 @@ TEST(BatchSplit, BruteForceEqualsMilpOverSplitsAndBoundHolds) {
         brute = std::min(brute, opt);
         milp = std::min(milp, simulated(split.problem(), s));
         for (const std::string m : {"heft", "peft", "cpop", "etf", "anneal", "split"})
-          methods.push_back(simulated(split.problem(), solve_latency(split.problem(), m, quick(0.2))));
+          methods.push_back(simulated(split.problem(), solve_latency(split.problem(), m, quick(0.05))));
       });
       EXPECT_NEAR(milp, brute, 1e-6 * brute);
       const BatchBound bound = batch_latency_bound(*pb, batch, BoundOptions{2.0});

@@ -7,10 +7,7 @@
 
 #include <fmt/format.h>
 
-#include <ClpSimplex.hpp>
-
 #include "schedule/simulator.h"
-#include "solvers/batch/batch_bound.h"
 #include "solvers/heuristics/local_search.h"
 
 namespace diviml {
@@ -25,7 +22,6 @@ bool uses_time_limit(const std::string& method) { return method == "anneal" || m
 struct Candidate {
   std::vector<int> sizes;
   std::vector<int> device;  ///< per micro-batch, for the data-parallel layout; empty: none
-  bool pipeline = false;    ///< also try the load-balance pipeline layout
 };
 
 std::string sizes_text(const std::vector<int>& sizes) {
@@ -100,108 +96,26 @@ std::vector<Candidate> candidate_splits(const Problem& per_sample, int batch) {
   std::vector<std::pair<double, std::vector<int>>> ranked;
   for (const auto& [n, est] : shares) ranked.emplace_back(est, n);
   std::sort(ranked.begin(), ranked.end());
+  // parts 0: a small lead micro-batch per device (an eighth of its share) whose short input
+  // transfer starts the device early while the rest of its share is still on the way.
   for (size_t i = 0; i < ranked.size() && i < 3; ++i)
-    for (int parts = 1; parts <= 4; ++parts) {
+    for (int parts = 0; parts <= 4; ++parts) {
       Candidate c;
-      for (int k = 0; k < K; ++k)
-        for (int b : chunks(ranked[i].second[k], parts)) {
+      for (int k = 0; k < K; ++k) {
+        const int n = ranked[i].second[k];
+        const int lead = std::max(1, n / 8);
+        const std::vector<int> pieces = parts ? chunks(n, parts) : n > 1 ? std::vector<int>{lead, n - lead} : chunks(n, 1);
+        for (int b : pieces) {
           if (b == 0) continue;
           c.sizes.push_back(b);
           c.device.push_back(k);
         }
+      }
       if (c.sizes.size() > 1) out.push_back(c);
     }
   for (int m : {2, 3, 4, 6, 8, 12, 16})
-    if (m <= batch) out.push_back({chunks(batch, m), {}, true});
+    if (m <= batch) out.push_back({chunks(batch, m), {}});
   return out;
-}
-
-/// Share of each op's samples per device (y[v * K + k], summing to 1 over k) in an optimal
-/// vertex of the batch's load-balance LP (batch_bound.h): the work distribution that balances
-/// the devices at their best rates per sample. Empty when CLP fails.
-std::vector<double> load_balance_shares(const Problem& per_sample, int batch) {
-  const int n = per_sample.num_ops(), K = per_sample.num_devices();
-  const std::vector<double> rate = per_sample_rates(per_sample, batch);
-  double scale = 0;
-  for (double r : rate)
-    if (std::isfinite(r)) scale = std::max(scale, r);
-  if (!(scale > 0)) return {};
-  ClpSimplex lp;
-  lp.setLogLevel(0);
-  lp.resize(n + K, 0);
-  std::vector<int> col_of(static_cast<size_t>(n) * K, -1);
-  for (OpId v = 0; v < n; ++v) lp.setRowBounds(v, 1, 1);
-  for (int k = 0; k < K; ++k) lp.setRowBounds(n + k, -COIN_DBL_MAX, 0);
-  for (OpId v = 0; v < n; ++v)
-    for (int k = 0; k < K; ++k) {
-      const double r = rate[static_cast<size_t>(v) * K + k];
-      if (!std::isfinite(r)) continue;
-      const int rows[2] = {v, n + k};
-      const double vals[2] = {1, r / scale};
-      col_of[static_cast<size_t>(v) * K + k] = lp.numberColumns();
-      lp.addColumn(2, rows, vals, 0, 1, 0);
-    }
-  std::vector<int> rows(K);
-  std::vector<double> vals(K, -1);
-  for (int k = 0; k < K; ++k) rows[k] = n + k;
-  lp.addColumn(K, rows.data(), vals.data(), 0, COIN_DBL_MAX, 1);
-  lp.dual();
-  if (!lp.isProvenOptimal()) return {};
-  const double* x = lp.primalColumnSolution();
-  std::vector<double> y(static_cast<size_t>(n) * K, 0);
-  for (size_t i = 0; i < y.size(); ++i)
-    if (col_of[i] >= 0) y[i] = std::max(0.0, x[col_of[i]]);
-  return y;
-}
-
-/// A priority order for a fixed placement: by decreasing upward rank (the longest path of op and
-/// transfer times to the end, I/O included), as HEFT orders its ops; ops of different
-/// micro-batches interleave wherever the devices would otherwise wait.
-std::vector<OpId> upward_rank_order(const Problem& pb, const std::vector<int>& dev) {
-  const Graph& g = pb.graph();
-  std::vector<double> rank(pb.num_ops(), 0);
-  const auto& topo = g.topo_order();
-  for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
-    const OpId v = *it;
-    double tail = 0;
-    for (TensorId t : g.ops[v].outputs) {
-      if (g.tensors[t].is_graph_output) tail = std::max(tail, pb.output_delivery(t, dev[v]));
-      for (OpId c : g.tensors[t].consumers) tail = std::max(tail, pb.comm(t, dev[v], dev[c]) + rank[c]);
-    }
-    rank[v] = pb.exec(v, dev[v]) + tail;
-  }
-  for (double& r : rank) r = -r;
-  return linear_extension(g, topo, rank);
-}
-
-/// The load-balance pipeline: op v of micro-batch j on the device whose share of v's samples
-/// (in device order) holds the middle sample of j; every device runs its ops micro-batch by
-/// micro-batch (as in a pipeline), each in topological order.
-Schedule pipeline_layout(const BatchSplit& split, const std::vector<double>& shares) {
-  const Problem& pb = split.problem();
-  const Problem& one = split.per_sample();
-  const int K = pb.num_devices();
-  std::vector<int> dev(pb.num_ops(), -1);
-  double first = 0;
-  for (int j = 0; j < split.copies(); ++j) {
-    const double mid = (first + split.sizes()[j] / 2.0) / split.batch();
-    first += split.sizes()[j];
-    for (OpId v = 0; v < one.num_ops(); ++v) {
-      double cum = 0;
-      int pick = one.fastest_device(v);
-      for (int k = 0; k < K; ++k) {
-        const double y = shares[static_cast<size_t>(v) * K + k];
-        if (y <= 0 || !one.can_run(v, k)) continue;
-        pick = k;
-        cum += y;
-        if (cum >= mid - 1e-12) break;
-      }
-      dev[split.op(j, v)] = pick;
-    }
-  }
-  Schedule s = schedule_from_order(pb, dev, upward_rank_order(pb, dev));
-  s.status = SolveStatus::Heuristic;
-  return s;
 }
 
 struct Scored {
@@ -272,7 +186,6 @@ BatchSolveResult solve_batch_latency(std::shared_ptr<const Problem> per_sample, 
   SolveOptions quick = opt;
   quick.progress = nullptr;
   std::vector<Scored> screened;  // best schedule per split
-  const std::vector<double> shares = load_balance_shares(*per_sample, bo.batch);
   for (const Candidate& c : candidate_splits(*per_sample, bo.batch)) {
     if (opt.interrupt && opt.interrupt->load()) break;
     if (timed && elapsed() > 0.3 * opt.time_limit_s && !screened.empty()) break;
@@ -284,12 +197,6 @@ BatchSolveResult solve_batch_latency(std::shared_ptr<const Problem> per_sample, 
       dp.latency = score(*split, dp.schedule);
       consider(dp);
       if (dp.latency < here.latency) here = dp;
-    }
-    if (c.pipeline && !shares.empty()) {
-      Scored pl{split, pipeline_layout(*split, shares), "load-balance pipeline", 0};
-      pl.latency = score(*split, pl.schedule);
-      consider(pl);
-      if (pl.latency < here.latency) here = pl;
     }
     Scored m{split, solve_latency(split->problem(), screen, quick), screen, 0};
     m.latency = score(*split, m.schedule);
