@@ -81,6 +81,72 @@ void expect_input_error(const std::function<void()>& f, const std::string& needl
   }
 }
 
+/// The executable view: segments pass the checker, are listed in an order in which each one's
+/// inputs are graph inputs or outputs of an earlier segment, hold only the weights their own nodes
+/// read, take other devices' tensors only as inputs, and re-join into the original graph.
+void check_segments(const PartitionResult& res, const Graph& g_op, const std::map<std::string, std::string>& device_of,
+                    const std::string& out) {
+  const json& plan = res.plan;
+  ASSERT_TRUE(plan.contains("segments"));
+  ASSERT_EQ(plan["segments"].size(), res.segment_files.size());
+  ASSERT_TRUE(fs::exists(fs::path(out) / plan["whole_model"].get<std::string>()));
+  std::set<std::string> graph_inputs;
+  for (TensorId t : g_op.graph_inputs()) graph_inputs.insert(g_op.tensors[t].name);
+  std::set<std::string> available = graph_inputs;      // tensors existing before the next segment
+  std::map<std::string, std::string> producer_of;       // tensor -> op, across segments
+  std::map<std::string, int> held;                      // op -> segments holding it
+  std::set<Edge> joined;
+  std::vector<std::pair<std::string, std::string>> reads;  // (consumer op, tensor) resolved at the end
+  std::set<std::string> segment_names;
+  for (size_t k = 0; k < res.segment_files.size(); ++k) {
+    const json& seg = plan["segments"][k];
+    const std::string& file = res.segment_files[k];
+    SCOPED_TRACE(file);
+    EXPECT_EQ(seg["model"], fs::path(file).filename().string());
+    EXPECT_TRUE(segment_names.insert(seg["name"].get<std::string>()).second);
+    try {
+      onnx::checker::check_model(file);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "checker: " << e.what();
+    }
+    onnx::ModelProto m;
+    {
+      std::ifstream in(file, std::ios::binary);
+      ASSERT_TRUE(m.ParseFromIstream(&in));
+    }
+    const std::string device = seg["device"];
+    // Inputs exist when the segment starts; those of another device are announced in the plan.
+    std::set<std::string> inputs;
+    for (const auto& i : m.graph().input()) {
+      inputs.insert(i.name());
+      EXPECT_TRUE(available.count(i.name())) << "segment " << seg["name"] << " reads " << i.name() << " before it exists";
+    }
+    std::set<std::string> plan_inputs;
+    for (const auto& i : seg["inputs"]) plan_inputs.insert(i["tensor"].get<std::string>());
+    EXPECT_EQ(plan_inputs, inputs);
+    // Only the weights its nodes read.
+    std::set<std::string> read;
+    for (const auto& n : m.graph().node())
+      for (const auto& i : n.input()) read.insert(i);
+    for (const auto& t : m.graph().initializer()) EXPECT_TRUE(read.count(t.name())) << "unused weight " << t.name();
+    for (const auto& n : m.graph().node()) {
+      if (!device_of.count(n.name())) continue;  // a replicated constant
+      EXPECT_EQ(device_of.at(n.name()), device) << n.name();
+      held[n.name()]++;
+      for (const auto& o : n.output()) producer_of[o] = n.name();
+      for (const auto& i : n.input())
+        if (!i.empty()) reads.push_back({n.name(), i});
+    }
+    for (const auto& o : m.graph().output()) available.insert(o.name());
+  }
+  EXPECT_GE(plan["segments"].size(), plan["devices"].size());
+  for (const auto& [op, dev] : device_of) EXPECT_EQ(held[op], 1) << op;
+  for (const auto& [op, t] : reads)
+    if (auto it = producer_of.find(t); it != producer_of.end()) joined.insert({it->second, op, t});
+  EXPECT_EQ(joined, edges_of(g_op));
+  for (const auto& o : plan["graph_outputs"]) EXPECT_TRUE(available.count(o["tensor"].get<std::string>()));
+}
+
 /// Partitions `stem` along a round-robin schedule and checks every property of the export.
 void check_partition(const std::string& stem, Granularity gr, const std::vector<std::string>& devices) {
   SCOPED_TRACE(stem);
@@ -200,6 +266,7 @@ void check_partition(const std::string& stem, Granularity gr, const std::vector<
   ASSERT_EQ(plan["graph_inputs"].size(), 1u);
   ASSERT_EQ(plan["graph_outputs"].size(), 1u);
   EXPECT_EQ(plan["external_data"]["files"], json::array({"weights.bin"}));
+  check_segments(res, *g_op, device_of, out);
 }
 
 }  // namespace
@@ -277,4 +344,52 @@ TEST(PartitionExport, CommandLine) {
   std::string all((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
   EXPECT_NE(all.find("no placement"), std::string::npos) << all;
   EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 1) << all;
+}
+
+/// A random placement: many transfers back and forth, so many segments per device.
+TEST(PartitionSegments, RandomPlacementManyTransfers) {
+  for (const char* stem : {"googlenet", "transformer_encoder6", "inception_v3"}) {
+    SCOPED_TRACE(stem);
+    TempDir tmp;
+    auto g = load(model_path(stem), Granularity::Fused);
+    auto g_op = load(model_path(stem), Granularity::Op);
+    json sched = make_schedule(*g, {"a", "b", "c"});
+    std::mt19937 gen(7);
+    for (auto& o : sched["ops"]) o["device"] = std::string(1, static_cast<char>('a' + gen() % 3));
+    const auto placements = parse_schedule_placements(sched.dump(), "random.json");
+    const auto res = partition_onnx(model_path(stem), placements, "random.json", tmp.file("out"));
+    std::map<std::string, std::string> device_of;
+    for (const auto& p : placements.ops) {
+      const Op& op = g->ops[g->op_id(p.name)];
+      if (op.fused.empty()) device_of[op.name] = p.device;
+      for (const auto& f : op.fused) device_of[f] = p.device;
+    }
+    std::ofstream(tmp.path / "out" / "weights.bin").put('\0');
+    check_segments(res, *g_op, device_of, tmp.file("out"));
+    EXPECT_GT(res.plan["segments"].size(), 3 * res.plan["devices"].size());
+    EXPECT_GT(res.plan["transfers"].size(), 20u);
+  }
+}
+
+TEST(PartitionSegments, ScheduleOrderAgainstDependenciesIsAnInputError) {
+  TempDir tmp;
+  auto g = load(model_path("squeezenet1_0"), Granularity::Fused);
+  json sched = make_schedule(*g, {"one"});
+  // The last op first on its device: it would wait for its own successors.
+  sched["ops"].back()["start_s"] = -1.0;
+  expect_input_error([&] {
+    partition_onnx(model_path("squeezenet1_0"), parse_schedule_placements(sched.dump(), "order.json"), "order.json",
+                   tmp.file("o"));
+  }, "contradicts");
+}
+
+TEST(PartitionSegments, OneDeviceIsOneSegment) {
+  TempDir tmp;
+  auto g = load(model_path("resnet18"), Granularity::Fused);
+  const auto res = partition_onnx(model_path("resnet18"), parse_schedule_placements(make_schedule(*g, {"cpu"}).dump(), "s.json"),
+                                  "s.json", tmp.file("o"));
+  ASSERT_EQ(res.plan["segments"].size(), 1u);
+  EXPECT_EQ(res.plan["segments"][0]["inputs"].size(), 1u);
+  EXPECT_EQ(res.plan["weights"].size(), 21u);  // every external tensor of the model, with offsets
+  EXPECT_FALSE(res.plan["external_data"]["present"]["weights.bin"].get<bool>());
 }

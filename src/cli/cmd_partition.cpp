@@ -1,5 +1,5 @@
-// `diviml partition MODEL.onnx --schedule schedule.json -o DIR`: per-device ONNX sub-models and
-// plan.json (report/partition.h, docs/onnx.md).
+// `diviml partition MODEL.onnx --schedule schedule.json -o DIR`: executable segments, per-device
+// ONNX sub-models and plan.json (report/partition.h, docs/deploy.md).
 #include <fmt/format.h>
 
 #include <memory>
@@ -21,13 +21,16 @@ struct PartitionArgs {
 void add_partition_command(CLI::App& app) {
   auto args = std::make_shared<PartitionArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "partition", "split an ONNX model along a schedule: one ONNX sub-model per device plus plan.json");
+      "partition",
+      "split an ONNX model along a schedule: executable segments (one ONNX sub-model each), per-device sub-models, plan.json");
   args->model.add(cmd, /*with_platform=*/false);
   cmd->add_option("-s,--schedule", args->schedule, "schedule JSON written by `diviml schedule -o`")->required();
   cmd->add_option("-o,--output", args->out_dir, "output directory (created if needed)")->required();
   cmd->footer(
-      "Without --granularity the schedule's op names decide (fused, else op). Sub-models keep the source's\n"
-      "external-data references: put the weight file next to them (plan.json names it) to run them.");
+      "Each device's ops are cut into segments wherever it waits for another device's tensor; plan.json lists\n"
+      "them in an executable order (docs/deploy.md). Without --granularity the schedule's op names decide\n"
+      "(fused, else op). Sub-models keep the source's external-data references; the weight file is linked\n"
+      "into DIR when it exists, else `diviml run --random-weights SEED` writes one.");
   cmd->callback([args, cmd] {
     const std::string& model = args->model.graph;
     if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
@@ -44,7 +47,10 @@ void add_partition_command(CLI::App& app) {
     for (size_t i = 0; i < res.devices.size(); ++i)
       fmt::print("{}: {} ({} nodes)\n", res.devices[i], res.model_files[i],
                  res.plan["devices"][i]["nodes"].get<size_t>());
-    fmt::print("plan: {} ({} cross-device tensors)\n", res.plan_file, res.plan["transfers"].size());
+    fmt::print("segments: {} (executable, in plan order: {} ... {})\n", res.segment_files.size(),
+               res.segment_files.front(), res.segment_files.back());
+    fmt::print("plan: {} ({} cross-device tensors); run it with `diviml run {}`\n", res.plan_file,
+               res.plan["transfers"].size(), args->out_dir);
   });
 }
 

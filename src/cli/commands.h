@@ -13,5 +13,7 @@ void add_bound_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_export_milp_command(CLI::App& app);
 void add_partition_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_profile_command(CLI::App& app);
 
 }  // namespace diviml::cli

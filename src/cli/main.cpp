@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   diviml::cli::add_generate_command(app);
   diviml::cli::add_export_milp_command(app);
   diviml::cli::add_partition_command(app);
+  diviml::cli::add_run_command(app);
+  diviml::cli::add_profile_command(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

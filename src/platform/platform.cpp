@@ -1,5 +1,7 @@
 #include "platform/platform.h"
 
+#include "platform/local_cpu.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -267,10 +269,12 @@ std::vector<std::string> platform_preset_names() {
   std::vector<std::string> r;
   for (const auto& [name, text] : embedded_platform_presets()) r.push_back(name);
   r.push_back("identical:N");
+  r.push_back("local-cpu:N");
   return r;
 }
 
 Platform load_platform(const std::string& spec) {
+  if (Platform local; parse_local_cpu_spec(spec, &local)) return local;
   if (spec.rfind("identical:", 0) == 0) {
     const std::string n = spec.substr(10);
     int v = 0;

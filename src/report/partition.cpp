@@ -1,4 +1,4 @@
-// Partitioned export: per-device ONNX sub-models and plan.json (see partition.h, docs/onnx.md).
+// Partitioned export: executable segments, per-device sub-models and plan.json (partition.h, docs/deploy.md).
 #include "report/partition.h"
 
 #include <onnx/onnx_pb.h>
@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <queue>
+#include <tuple>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -32,6 +35,8 @@ SchedulePlacements parse_schedule_placements(const std::string& text, const std:
   SchedulePlacements s;
   if (j.contains("graph") && j["graph"].is_string()) s.graph = j["graph"].get<std::string>();
   if (j.contains("platform") && j["platform"].is_string()) s.platform = j["platform"].get<std::string>();
+  if (j.contains("method") && j["method"].is_string()) s.method = j["method"].get<std::string>();
+  if (j.contains("makespan_s") && j["makespan_s"].is_number()) s.makespan_s = j["makespan_s"].get<double>();
   std::vector<std::string> device_names;
   if (j.contains("devices") && j["devices"].is_array())
     for (const auto& d : j["devices"]) {
@@ -276,6 +281,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     device_ops[it->second].push_back(i);
   }
   std::vector<std::vector<std::string>> expanded(schedule.ops.size());
+  std::vector<int> node_op(static_cast<size_t>(nn), -1);  // schedule op index of a placed node
   std::unordered_set<std::string> kept;
   for (const auto& op : g_op->ops) kept.insert(op.name);
   for (size_t i = 0; i < schedule.ops.size(); ++i) {
@@ -290,6 +296,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
       if (node_device[it->second] >= 0)
         throw InputError(fmt::format("{}: ONNX node '{}' is placed twice", origin, n));
       node_device[it->second] = device_index.at(p.device);
+      node_op[it->second] = static_cast<int>(i);
     }
   }
   for (const auto& n : kept)
@@ -326,29 +333,144 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     node_device[v] = dev;
   }
 
-  // ---- per-device sub-models -----------------------------------------------------------------
   {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec || !fs::is_directory(out_dir)) throw InputError(fmt::format("{}: cannot create directory: {}", out_dir, ec.message()));
   }
   const std::string stem = fs::path(model_path).stem().string();
-  std::unordered_map<std::string, std::set<int>> consumers_dev;  // tensor -> devices reading it
+
+  // ---- execution order: data edges plus each device's order from the schedule -----------------
+  // Kahn's algorithm over the non-constant nodes, ready nodes taken by scheduled start time; a
+  // device's placed nodes are chained in the schedule's order (ops by start, members in source
+  // order), so the result interleaves devices as the schedule does.
+  std::vector<double> node_start(static_cast<size_t>(nn), 0);
+  for (int v : topo) {
+    if (is_const_node[v]) continue;
+    if (node_op[v] >= 0) {
+      node_start[v] = schedule.ops[static_cast<size_t>(node_op[v])].start_s;
+    } else {  // pass-through: right after its producer
+      for (const auto& in : gp.node(v).input())
+        if (auto it = producer.find(in); !in.empty() && it != producer.end())
+          node_start[v] = std::max(node_start[v], node_start[it->second]);
+    }
+  }
+  std::vector<std::vector<int>> succ(static_cast<size_t>(nn));
+  std::vector<int> indeg(static_cast<size_t>(nn), 0);
+  auto add_edge = [&](int a, int b) {
+    succ[a].push_back(b);
+    ++indeg[b];
+  };
   for (int v = 0; v < nn; ++v) {
     if (is_const_node[v]) continue;
+    std::set<int> deps;
     for (const auto& in : gp.node(v).input())
-      if (!in.empty() && !const_tensor.count(in)) consumers_dev[in].insert(node_device[v]);
+      if (auto it = producer.find(in); !in.empty() && it != producer.end() && !is_const_node[it->second])
+        deps.insert(it->second);
+    for (int d : deps) add_edge(d, v);
+  }
+  std::vector<std::vector<int>> device_chain(devices.size());
+  {
+    std::vector<int> placed;
+    for (int v : topo)
+      if (node_op[v] >= 0) placed.push_back(v);
+    std::stable_sort(placed.begin(), placed.end(), [&](int a, int b) {
+      const auto& pa = schedule.ops[static_cast<size_t>(node_op[a])];
+      const auto& pb = schedule.ops[static_cast<size_t>(node_op[b])];
+      if (pa.start_s != pb.start_s) return pa.start_s < pb.start_s;
+      return node_op[a] < node_op[b];
+    });
+    for (int v : placed) {
+      auto& chain = device_chain[static_cast<size_t>(node_device[v])];
+      if (!chain.empty()) add_edge(chain.back(), v);
+      chain.push_back(v);
+    }
+  }
+  std::vector<int> exec;  // execution order of all non-constant nodes
+  {
+    using Key = std::tuple<double, int, int>;  // start, source rank, node
+    std::priority_queue<Key, std::vector<Key>, std::greater<Key>> ready;
+    size_t total = 0;
+    for (int v = 0; v < nn; ++v)
+      if (!is_const_node[v]) {
+        ++total;
+        if (indeg[v] == 0) ready.push({node_start[v], topo_rank[v], v});
+      }
+    while (!ready.empty()) {
+      const int v = std::get<2>(ready.top());
+      ready.pop();
+      exec.push_back(v);
+      for (int w : succ[v])
+        if (--indeg[w] == 0) ready.push({node_start[w], topo_rank[w], w});
+    }
+    if (exec.size() != total) {
+      for (size_t d = 0; d < devices.size(); ++d)
+        for (int v : device_chain[d])
+          if (indeg[v] > 0)
+            throw InputError(fmt::format("{}: the order of device '{}' contradicts the model's dependencies (at ONNX "
+                                         "node '{}'): ops must start after their inputs are produced",
+                                         origin, devices[d], names[v]));
+      throw InputError(fmt::format("{}: the schedule's device orders form a cycle", origin));
+    }
   }
 
-  PartitionResult res;
-  json plan_devices = json::array();
-  json transfers = json::array();
-  std::set<std::string> external_files;
+  // ---- segments: a device's run of nodes, cut where it waits for another device's tensor -------
+  auto is_activation = [&](const std::string& t) { return !t.empty() && !const_tensor.count(t); };
+  std::vector<int> node_segment(static_cast<size_t>(nn), -1);
+  std::vector<int> segment_device;
+  std::vector<std::vector<int>> segment_nodes;
+  {
+    std::vector<int> current(devices.size(), -1);
+    std::vector<std::unordered_set<std::string>> seg_inputs;
+    for (int v : exec) {
+      const int d = node_device[v];
+      int s = current[static_cast<size_t>(d)];
+      bool cut = s < 0;
+      for (const auto& in : gp.node(v).input()) {
+        if (!is_activation(in)) continue;
+        auto it = producer.find(in);
+        if (s >= 0 && it != producer.end() && node_device[it->second] != d && !seg_inputs[static_cast<size_t>(s)].count(in))
+          cut = true;
+      }
+      if (cut) {
+        s = static_cast<int>(segment_nodes.size());
+        current[static_cast<size_t>(d)] = s;
+        segment_device.push_back(d);
+        segment_nodes.emplace_back();
+        seg_inputs.emplace_back();
+      }
+      segment_nodes[static_cast<size_t>(s)].push_back(v);
+      node_segment[v] = s;
+      for (const auto& in : gp.node(v).input()) {
+        if (!is_activation(in)) continue;
+        auto it = producer.find(in);
+        if (it == producer.end() || node_segment[it->second] != s) seg_inputs[static_cast<size_t>(s)].insert(in);
+      }
+    }
+  }
 
-  for (int d = 0; d < static_cast<int>(devices.size()); ++d) {
-    std::vector<int> nodes;  // placed + pass-through on d
+  // ---- one sub-model per group of nodes (a device, or a segment) -------------------------------
+  std::unordered_map<std::string, std::vector<int>> consumer_nodes;  // activation -> nodes reading it
+  for (int v = 0; v < nn; ++v)
+    if (!is_const_node[v])
+      for (const auto& in : gp.node(v).input())
+        if (is_activation(in)) consumer_nodes[in].push_back(v);
+  auto readers = [&](const std::string& t) -> const std::vector<int>& {
+    static const std::vector<int> none;
+    auto it = consumer_nodes.find(t);
+    return it == consumer_nodes.end() ? none : it->second;
+  };
+  std::set<std::string> external_files;
+  struct Part {
+    std::vector<std::string> inputs, outputs;
+    size_t constant_nodes = 0;
+  };
+  // group_of: node -> group id (-1 for constants); consumers: tensor -> groups reading it.
+  auto write_part = [&](const std::vector<int>& group_of, int group, const std::string& device,
+                        const std::string& title, const std::string& file) -> Part {
+    std::vector<int> nodes;
     for (int v : topo)
-      if (!is_const_node[v] && node_device[v] == d) nodes.push_back(v);
+      if (!is_const_node[v] && group_of[v] == group) nodes.push_back(v);
     // Constant closure.
     std::set<int> const_nodes;
     std::set<std::string> inits;
@@ -393,13 +515,13 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     sub.set_producer_version(DIVIML_VERSION);
     sub.set_domain(model.domain());
     sub.set_model_version(model.model_version());
-    sub.set_doc_string(fmt::format("diviml partition of {} for device {}", fs::path(model_path).filename().string(),
-                                   devices[d]));
+    sub.set_doc_string(fmt::format("diviml partition of {}: {} on device {}", fs::path(model_path).filename().string(),
+                                   title, device));
     auto* meta = sub.add_metadata_props();
     meta->set_key("diviml.device");
-    meta->set_value(devices[d]);
+    meta->set_value(device);
     onnx::GraphProto& sg = *sub.mutable_graph();
-    sg.set_name(gp.name().empty() ? stem + "_" + devices[d] : gp.name() + "_" + devices[d]);
+    sg.set_name((gp.name().empty() ? stem : gp.name()) + "_" + sanitize(title));
 
     // Nodes in source topological order (constants included).
     std::vector<int> all = nodes;
@@ -445,7 +567,8 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
       *n = src;
       n->set_name(names[v]);
     }
-    // Initializers exactly as in the source (external-data references kept, never read).
+    // Initializers exactly as in the source (external-data references kept, never read): a part
+    // holds only the weights its own nodes read.
     for (const auto& n : inits) {
       const onnx::TensorProto* t = initializer.at(n);
       *sg.add_initializer() = *t;
@@ -453,48 +576,54 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
         for (const auto& kv : t->external_data())
           if (kv.key() == "location") external_files.insert(kv.value());
     }
+    Part part;
+    part.constant_nodes = const_nodes.size();
     // Boundary inputs: activations read here and produced elsewhere (or graph inputs).
-    std::vector<std::string> inputs, outputs;
     std::unordered_set<std::string> seen;
     for (int v : nodes)
       for (const auto& in : gp.node(v).input())
-        if (!in.empty() && !produced.count(in) && !const_tensor.count(in) && seen.insert(in).second) inputs.push_back(in);
-    for (const auto& in : inputs) {
+        if (!in.empty() && !produced.count(in) && !const_tensor.count(in) && seen.insert(in).second)
+          part.inputs.push_back(in);
+    for (const auto& in : part.inputs) {
       const auto* vi = vi_of(in);
       if (!vi) throw InputError(fmt::format("{}: tensor '{}' crosses devices but has no type in the model", model_path, in));
       *sg.add_input() = *vi;
     }
-    // Boundary outputs: read on another device, or a graph output.
+    // Boundary outputs: read by another group, or a graph output.
     for (int v : nodes)
       for (const auto& o : gp.node(v).output()) {
         if (o.empty()) continue;
-        const auto it = consumers_dev.find(o);
         bool out = graph_outputs.count(o) > 0;
-        if (it != consumers_dev.end())
-          for (int e : it->second) out |= e != d;
-        if (out) outputs.push_back(o);
+        for (int w : readers(o)) out |= group_of[w] != group;
+        if (out) part.outputs.push_back(o);
       }
-    for (const auto& o : outputs) {
+    for (const auto& o : part.outputs) {
       const auto* vi = vi_of(o);
       if (!vi) throw InputError(fmt::format("{}: tensor '{}' crosses devices but has no type in the model", model_path, o));
       *sg.add_output() = *vi;
     }
-    std::unordered_set<std::string> boundary(inputs.begin(), inputs.end());
-    boundary.insert(outputs.begin(), outputs.end());
+    std::unordered_set<std::string> boundary(part.inputs.begin(), part.inputs.end());
+    boundary.insert(part.outputs.begin(), part.outputs.end());
     for (int v : all)
       for (const auto& o : gp.node(v).output())
         if (!o.empty() && !boundary.count(o))
           if (const auto* vi = vi_of(o)) *sg.add_value_info() = *vi;
 
-    const std::string file = stem + "." + sanitize(devices[d]) + ".onnx";
     const std::string path = (fs::path(out_dir) / file).string();
-    {
-      std::ofstream out(path, std::ios::binary | std::ios::trunc);
-      if (!out || !sub.SerializeToOstream(&out)) throw InputError(fmt::format("{}: cannot write file", path));
-    }
-    res.devices.push_back(devices[d]);
-    res.model_files.push_back(path);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out || !sub.SerializeToOstream(&out)) throw InputError(fmt::format("{}: cannot write file", path));
+    return part;
+  };
 
+  PartitionResult res;
+
+  // Per-device view (not executable in general: devices feed each other back and forth).
+  json plan_devices = json::array();
+  for (int d = 0; d < static_cast<int>(devices.size()); ++d) {
+    const std::string file = stem + "." + sanitize(devices[d]) + ".onnx";
+    const Part part = write_part(node_device, d, devices[d], "device " + devices[d], file);
+    res.devices.push_back(devices[d]);
+    res.model_files.push_back((fs::path(out_dir) / file).string());
     // Execution order on this device: scheduled ops by start time (ties: schedule order).
     std::vector<size_t> ord = device_ops[d];
     std::stable_sort(ord.begin(), ord.end(),
@@ -505,16 +634,87 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
                        {"onnx_nodes", expanded[i]},
                        {"start_s", schedule.ops[i].start_s},
                        {"finish_s", schedule.ops[i].finish_s}});
+    size_t count = 0;
+    for (int v = 0; v < nn; ++v) count += !is_const_node[v] && node_device[v] == d;
     plan_devices.push_back({{"name", devices[d]},
                             {"model", file},
-                            {"nodes", nodes.size()},
-                            {"constant_nodes", const_nodes.size()},
-                            {"inputs", inputs},
-                            {"outputs", outputs},
+                            {"nodes", count},
+                            {"constant_nodes", part.constant_nodes},
+                            {"inputs", part.inputs},
+                            {"outputs", part.outputs},
                             {"order", order}});
   }
 
+  // Executable view: segments in execution order.
+  json plan_segments = json::array();
+  std::vector<int> seg_index_on_device(segment_nodes.size(), 0);
+  {
+    std::vector<int> count(devices.size(), 0);
+    for (size_t s = 0; s < segment_nodes.size(); ++s) seg_index_on_device[s] = count[segment_device[s]]++;
+  }
+  for (size_t s = 0; s < segment_nodes.size(); ++s) {
+    const int d = segment_device[s];
+    const std::string name = fmt::format("s{:03}", s);
+    const std::string file = fmt::format("{}.{}.{}.onnx", stem, name, sanitize(devices[d]));
+    const Part part = write_part(node_segment, static_cast<int>(s), devices[d],
+                                 fmt::format("segment {} ({} of device {})", name, seg_index_on_device[s], devices[d]), file);
+    res.segment_files.push_back((fs::path(out_dir) / file).string());
+    json inputs = json::array();
+    for (const auto& t : part.inputs) {
+      auto it = producer.find(t);
+      if (it == producer.end()) {
+        inputs.push_back({{"tensor", t}, {"from_segment", nullptr}, {"from_device", nullptr}});
+      } else {
+        const int ps = node_segment[it->second];
+        inputs.push_back({{"tensor", t}, {"from_segment", fmt::format("s{:03}", ps)},
+                          {"from_device", devices[segment_device[static_cast<size_t>(ps)]]}});
+      }
+    }
+    json outputs = json::array();
+    for (const auto& t : part.outputs) {
+      std::set<std::string> to;
+      for (int w : readers(t))
+        if (node_segment[w] != static_cast<int>(s) && segment_device[static_cast<size_t>(node_segment[w])] != d)
+          to.insert(devices[segment_device[static_cast<size_t>(node_segment[w])]]);
+      outputs.push_back({{"tensor", t}, {"to_devices", to}, {"graph_output", graph_outputs.count(t) > 0}});
+    }
+    // Scheduled ops whose first node runs here, and their predicted (simulated) time.
+    std::set<int> ops_here;
+    for (int v : segment_nodes[s])
+      if (node_op[v] >= 0) ops_here.insert(node_op[v]);
+    json ops = json::array();
+    double busy = 0, first = INFINITY, last = 0;
+    for (int i : ops_here) {
+      const auto& p = schedule.ops[static_cast<size_t>(i)];
+      const int head = node_of_name.at(expanded[static_cast<size_t>(i)].front());
+      if (node_segment[head] != static_cast<int>(s)) continue;
+      ops.push_back(p.name);
+      busy += p.finish_s - p.start_s;
+      first = std::min(first, p.start_s);
+      last = std::max(last, p.finish_s);
+    }
+    plan_segments.push_back({{"name", name},
+                             {"device", devices[d]},
+                             {"index_on_device", seg_index_on_device[s]},
+                             {"model", file},
+                             {"nodes", segment_nodes[s].size()},
+                             {"constant_nodes", part.constant_nodes},
+                             {"inputs", inputs},
+                             {"outputs", outputs},
+                             {"ops", ops},
+                             {"predicted_busy_s", busy},
+                             {"predicted_start_s", std::isfinite(first) ? json(first) : json(nullptr)},
+                             {"predicted_finish_s", std::isfinite(first) ? json(last) : json(nullptr)}});
+  }
+
   // ---- cross-device tensors, graph inputs and outputs -----------------------------------------
+  std::unordered_map<std::string, std::set<int>> consumers_dev;  // tensor -> devices reading it
+  for (int v = 0; v < nn; ++v) {
+    if (is_const_node[v]) continue;
+    for (const auto& in : gp.node(v).input())
+      if (is_activation(in)) consumers_dev[in].insert(node_device[v]);
+  }
+  json transfers = json::array();
   for (int v : topo) {
     if (is_const_node[v]) continue;
     for (const auto& o : gp.node(v).output()) {
@@ -527,6 +727,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
                              {"from", devices[node_device[v]]},
                              {"to", devices[e]},
                              {"producer", names[v]},
+                             {"from_segment", fmt::format("s{:03}", node_segment[v])},
                              {"bytes", value_bytes(vi)},
                              {"dtype", vi ? onnx_rules::dtype_name(vi->type().tensor_type().elem_type()) : "undefined"},
                              {"shape", shape_json(vi)}});
@@ -547,23 +748,75 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
   }
   for (const auto& v : gp.output()) {
     auto it = producer.find(v.name());
+    const bool placed = it != producer.end() && !is_const_node[it->second];
     outs.push_back({{"tensor", v.name()},
-                    {"from", it != producer.end() && !is_const_node[it->second] ? json(devices[node_device[it->second]])
-                                                                             : json(nullptr)},
+                    {"from", placed ? json(devices[node_device[it->second]]) : json(nullptr)},
+                    {"from_segment", placed ? json(fmt::format("s{:03}", node_segment[it->second])) : json(nullptr)},
                     {"bytes", value_bytes(&v)},
                     {"dtype", onnx_rules::dtype_name(v.type().tensor_type().elem_type())},
                     {"shape", shape_json(&v)}});
   }
 
+  // ---- the whole model and its weights, next to the segments -----------------------------------
+  // The unpartitioned model is copied so that it and every segment resolve the same external-data
+  // file in out_dir: a link to the source's weights when they exist, else absent (the runner then
+  // needs --random-weights and writes the file from the table below).
+  const std::string whole = "whole.onnx";
+  {
+    std::error_code ec;
+    fs::copy_file(model_path, fs::path(out_dir) / whole, fs::copy_options::overwrite_existing, ec);
+    if (ec) throw InputError(fmt::format("{}: cannot copy to {}: {}", model_path, out_dir, ec.message()));
+  }
+  json weights = json::array();
+  for (const auto& t : gp.initializer()) {
+    if (t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL) continue;
+    std::string location;
+    double offset = 0, length = -1;
+    for (const auto& kv : t.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      if (kv.key() == "offset") offset = std::stod(kv.value());
+      if (kv.key() == "length") length = std::stod(kv.value());
+    }
+    external_files.insert(location);
+    double n = 1;
+    for (int64_t dmn : t.dims()) n *= static_cast<double>(dmn);
+    if (length < 0) length = n * onnx_rules::dtype_size(t.data_type());
+    weights.push_back({{"name", t.name()}, {"location", location}, {"offset", offset}, {"length", length},
+                       {"dtype", onnx_rules::dtype_name(t.data_type())},
+                       {"dims", std::vector<int64_t>(t.dims().begin(), t.dims().end())}});
+  }
+  const fs::path source_dir = fs::absolute(fs::path(model_path)).parent_path();
+  json present = json::object();
+  for (const auto& f : external_files) {
+    if (f.empty() || fs::path(f).is_absolute() || f.find("..") != std::string::npos)
+      throw InputError(fmt::format("{}: external-data location '{}' is not a plain relative file name", model_path, f));
+    const fs::path src = source_dir / f, dst = fs::path(out_dir) / f;
+    std::error_code ec;
+    fs::remove(dst, ec);  // a stale link or random-weights file of an earlier run
+    const bool have = fs::exists(src, ec);
+    if (have) {
+      fs::create_directories(dst.parent_path(), ec);
+      fs::create_symlink(src, dst, ec);
+      if (ec) throw InputError(fmt::format("{}: cannot link weights {}: {}", dst.string(), src.string(), ec.message()));
+    }
+    present[f] = have;
+  }
+
   json plan{{"format", "diviml-partition-plan"},
-            {"version", 1},
+            {"version", 2},
             {"source_model", model_path},
+            {"whole_model", whole},
             {"graph", g->name},
             {"schedule", origin},
             {"platform", schedule.platform},
+            {"method", schedule.method},
+            {"predicted_latency_s", schedule.makespan_s ? json(*schedule.makespan_s) : json(nullptr)},
             {"granularity", gran == Granularity::Op ? "op" : "fused"},
             {"external_data", {{"files", std::vector<std::string>(external_files.begin(), external_files.end())},
-                               {"directory", fs::absolute(fs::path(model_path)).parent_path().string()}}},
+                               {"directory", source_dir.string()},
+                               {"present", present}}},
+            {"weights", weights},
+            {"segments", plan_segments},
             {"devices", plan_devices},
             {"graph_inputs", ins},
             {"graph_outputs", outs},

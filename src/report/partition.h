@@ -1,6 +1,7 @@
-// Partitioned export (DESIGN section 10): one ONNX sub-model per device holding the ONNX nodes
-// placed there, boundary tensors as typed inputs/outputs, plus plan.json naming the order of
-// execution and every cross-device tensor. See docs/onnx.md.
+// Partitioned export (DESIGN section 10): each device's nodes cut into segments wherever the
+// device waits for another device's tensor, one ONNX sub-model per segment (the executable view,
+// listed in an order in which every segment's inputs exist when it starts), one sub-model per
+// device (the per-device view), the whole model and plan.json. See docs/deploy.md.
 #pragma once
 
 #include <map>
@@ -29,6 +30,8 @@ struct OpPlacement {
 struct SchedulePlacements {
   std::string graph;
   std::string platform;
+  std::string method;
+  std::optional<double> makespan_s;  ///< the simulator's latency of the schedule ("makespan_s")
   std::vector<OpPlacement> ops;
 };
 SchedulePlacements parse_schedule_placements(const std::string& json_text, const std::string& origin);
@@ -42,7 +45,8 @@ struct PartitionOptions {
 
 struct PartitionResult {
   std::vector<std::string> devices;      ///< devices with a sub-model, in plan order
-  std::vector<std::string> model_files;  ///< written sub-model paths, same order
+  std::vector<std::string> model_files;  ///< written per-device sub-model paths, same order
+  std::vector<std::string> segment_files;  ///< written segment sub-model paths, plan order
   std::string plan_file;                 ///< written plan.json path
   nlohmann::json plan;                   ///< its content
 };

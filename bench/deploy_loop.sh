@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The deployment loop end to end on local-cpu:2 (docs/deploy.md):
+#   profile -> schedule --profile (split) -> partition -> run
+# per model: outputs vs the whole model, measured vs predicted latency, roofline error before and
+# after calibration, measured vs predicted two-device speed-up. Prints a Markdown table.
+#
+#   bench/deploy_loop.sh [BUILD_DIR] [MODEL...]      (env: RUNS, WARMUP, SPLIT_TIME, OUT)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here/build}
+shift || true
+models=("$@")
+[ ${#models[@]} -gt 0 ] || models=(resnet18 googlenet inception_v3 squeezenet1_0 transformer_encoder6)
+diviml=$build/diviml
+runs=${RUNS:-20}
+warmup=${WARMUP:-3}
+split_time=${SPLIT_TIME:-20}
+out=${OUT:-$(mktemp -d /tmp/diviml-deploy-XXXXXX)}
+mkdir -p "$out"
+echo "work dir: $out; runs $runs, warm-up $warmup; machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')" >&2
+
+rows=()
+for m in "${models[@]}"; do
+  model=$here/tests/data/$m.onnx
+  w=$out/$m
+  mkdir -p "$w"
+  echo "== $m" >&2
+  "$diviml" profile "$model" --device cpu0=cpu:1 --device cpu1=cpu:1 --random-weights 1 --runs "$runs" --warmup "$warmup" \
+    -o "$w/profile.csv" --calibrate "$w/calibrated.json" --work-dir "$w/profile" > "$w/profile.txt"
+  # Profiled op costs on the calibrated platform (its links are the measured hand-over times).
+  "$diviml" schedule "$model" --platform "$w/calibrated.json" --profile "$w/profile.csv" --method split --time-limit "$split_time" \
+    -q -o "$w/schedule.json" > "$w/schedule.txt"
+  "$diviml" schedule "$model" --platform "$w/calibrated.json" --profile "$w/profile.csv" --method device:cpu0 -q \
+    --bound-milp-time 0 -o "$w/one_device.json" > /dev/null
+  "$diviml" schedule "$model" --platform local-cpu:2 --method split --time-limit "$split_time" -q \
+    -o "$w/roofline_schedule.json" > /dev/null
+  "$diviml" partition "$model" --schedule "$w/schedule.json" -o "$w/plan" > "$w/partition.txt"
+  set +e
+  "$diviml" run "$w/plan" --random-weights 1 --runs "$runs" --warmup "$warmup" --json > "$w/run.json"
+  rc=$?
+  set -e
+  rows+=("$(/usr/bin/python3 - "$w" "$m" "$rc" <<'EOF'
+import json, re, sys
+w, m, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(f"{w}/run.json"))
+s = json.load(open(f"{w}/schedule.json"))
+one = json.load(open(f"{w}/one_device.json"))
+roof = json.load(open(f"{w}/roofline_schedule.json"))
+prof = open(f"{w}/profile.txt").read()
+def err(which):
+    v = re.findall(rf"{which}\s*:.* all (\d+)%/(\d+)%", prof)
+    return "/".join(f"{a}%/{b}%" for a, b in v[:1]) or "-"
+pred, meas = s["makespan_s"], r["measured_latency_s"]
+seg = len(r["segments"])
+pred_su = one["makespan_s"] / pred
+meas_su = r["whole_model_latency_s"] / meas
+ms = lambda x: f"{1e3 * x:.2f}"
+print(f"| {m} | {seg} | {'yes' if r['outputs_match'] and rc == 0 else 'NO'} ({r['max_rel_diff']:.1e}) | {ms(pred)} | {ms(meas)} "
+      f"[{ms(r['measured_latency_spread_s']['p10'])}..{ms(r['measured_latency_spread_s']['p90'])}] | {100 * (meas / pred - 1):+.1f}% | "
+      f"{ms(roof['makespan_s'])} | {err('before')} | {err('after ')} | {ms(one['makespan_s'])} | {ms(r['whole_model_latency_s'])} | "
+      f"{pred_su:.2f}x | {meas_su:.2f}x | {' '.join(f'{x:.1f}' for x in r['load_average'])} |")
+EOF
+)")
+done
+echo
+echo "| model | segments | outputs match (max rel diff) | predicted ms (profiled) | measured ms median [p10..p90] | measured vs predicted | roofline-predicted ms | roofline op error median/p90 before | after calibration | predicted 1-device ms | measured 1-device ms | predicted speed-up | measured speed-up | load avg (1/5/15 min) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

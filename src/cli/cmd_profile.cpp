@@ -1,0 +1,232 @@
+// `diviml profile MODEL --device NAME=PROVIDER[:threads]... -o profile.csv [--calibrate out.json]`:
+// measure every op on real devices with ONNX Runtime's profiler (runtime/profile.js), map the
+// kernels to diviml's ops and write the CSV that `--profile` reads (docs/deploy.md).
+#include <fmt/format.h>
+#include <onnx/onnx_pb.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/runtime_launch.h"
+#include "frontend/onnx_op_rules.h"
+#include "platform/calibrate.h"
+#include "report/latency_report.h"
+#include "report/partition.h"
+
+namespace diviml::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct ProfileArgs {
+  ModelArgs model;
+  std::vector<std::string> devices;
+  std::string out, calibrate, platform, work_dir, runtime_dir;
+  int runs = 10, warmup = 2;
+  std::optional<long> random_weights;
+  bool no_pin = false;
+};
+
+/// ONNX Runtime names a kernel after its node, or (when a graph optimisation rewrote or fused
+/// nodes) after the fused group's output tensor, with a layout suffix such as "_nchwc".
+class KernelNames {
+ public:
+  explicit KernelNames(const std::string& model_path) {
+    const onnx::ModelProto m = onnx_rules::read_model(model_path);
+    const auto names = onnx_rules::unique_node_names(m.graph());
+    for (int i = 0; i < m.graph().node_size(); ++i) {
+      nodes_.emplace(names[static_cast<size_t>(i)], names[static_cast<size_t>(i)]);
+      for (const auto& o : m.graph().node(i).output()) producer_.emplace(o, names[static_cast<size_t>(i)]);
+    }
+  }
+  /// The ONNX node a kernel ran, or "" when it is one ORT added (layout reorders).
+  std::string node_of(const std::string& kernel) const {
+    for (std::string k : {kernel, strip(kernel)}) {
+      if (auto it = nodes_.find(k); it != nodes_.end()) return it->second;
+      if (auto it = producer_.find(k); it != producer_.end()) return it->second;
+    }
+    return {};
+  }
+
+ private:
+  static std::string strip(const std::string& s) {
+    for (const char* suffix : {"_nchwc", "_fused"})
+      if (s.size() > std::strlen(suffix) && s.compare(s.size() - std::strlen(suffix), std::strlen(suffix), suffix) == 0)
+        return s.substr(0, s.size() - std::strlen(suffix));
+    return s;
+  }
+  std::unordered_map<std::string, std::string> nodes_, producer_;
+};
+
+void print_errors(const char* title, const std::vector<ClassError>& errs) {
+  fmt::print("  {}:", title);
+  for (size_t i = 0; i < errs.size(); ++i) {
+    const auto& e = errs[i];
+    fmt::print(" {} {:.0f}%/{:.0f}% (n={})", i + 1 == errs.size() ? "all" : std::string(to_string(e.op_class)),
+               100 * e.median, 100 * e.p90, e.ops);
+  }
+  fmt::print("   [median/p90 relative error]\n");
+}
+
+}  // namespace
+
+void add_profile_command(CLI::App& app) {
+  auto a = std::make_shared<ProfileArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "profile", "measure every op on real devices with ONNX Runtime's profiler and write a profile CSV for --profile");
+  a->model.add(cmd, /*with_platform=*/false);
+  cmd->add_option("--device", a->devices, "NAME=PROVIDER[:threads] (repeatable), e.g. cpu0=cpu:1 cpu1=cpu:1")->required();
+  cmd->add_option("-o,--out", a->out, "profile CSV to write (op_name,device,seconds)")->required();
+  cmd->add_option("--runs", a->runs, "profiled runs per device (medians are written)")->check(CLI::Range(1, 10000));
+  cmd->add_option("--warmup", a->warmup, "runs before measuring")->check(CLI::Range(0, 10000));
+  cmd->add_option("--random-weights", a->random_weights, "seed: deterministic random weights when the model's are absent");
+  cmd->add_option("--calibrate", a->calibrate, "also fit the roofline's per-class efficiencies and write this platform JSON");
+  cmd->add_option("-p,--platform", a->platform, "platform to calibrate (default local-cpu:N, N = number of --device)");
+  cmd->add_option("--work-dir", a->work_dir, "where to keep the runnable model and raw measurements (default: a temp dir)");
+  cmd->add_option("--runtime-dir", a->runtime_dir, "the runtime/ folder holding profile.js (default: found automatically)");
+  cmd->add_flag("--no-pin", a->no_pin, "do not pin CPU devices to distinct cores");
+  cmd->footer(
+      "Each op's time is the median over runs of its kernels' times (fused groups add their nodes; kernels\n"
+      "ONNX Runtime adds, such as layout reorders, count for the op before them) plus an equal share of the\n"
+      "run's time outside kernels, so that the ops add up to the measured latency of the whole model.");
+  cmd->callback([a, cmd] {
+    const std::string& model = a->model.graph;
+    if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
+      throw InputError(fmt::format("{}: profile needs an .onnx model", model));
+    const std::string rt = find_runtime_dir(a->runtime_dir, "profile.js");
+    std::vector<std::string> dev_names;
+    for (const auto& d : a->devices) {
+      const auto eq = d.find('=');
+      if (eq == std::string::npos || eq == 0) throw InputError(fmt::format("--device '{}': expected NAME=PROVIDER[:threads]", d));
+      dev_names.push_back(d.substr(0, eq));
+    }
+    std::vector<std::string> warnings;
+    const auto g = a->model.load_graph();
+
+    // A runnable copy of the whole model (and its weights) through the partitioner: one device.
+    const bool temp = a->work_dir.empty();
+    const std::string work = temp ? (fs::temp_directory_path() / fmt::format("diviml-profile-{}-{}", ::getpid(), std::random_device{}())).string()
+                                  : a->work_dir;
+    struct Cleanup {
+      std::string dir;
+      bool on;
+      ~Cleanup() {
+        std::error_code ec;
+        if (on) fs::remove_all(dir, ec);
+      }
+    } cleanup{work, temp};
+    SchedulePlacements sp;
+    sp.graph = g->name;
+    sp.platform = "profile";
+    for (OpId v : g->topo_order()) {
+      const double t = static_cast<double>(sp.ops.size());
+      sp.ops.push_back({g->ops[v].name, "profile", t, t + 1, g->ops[v].fused});
+    }
+    PartitionOptions po;
+    LoadOptions lo = a->model.load_options(&warnings);
+    if (cmd->count("--granularity") > 0) po.granularity = lo.granularity;
+    po.input_shapes = lo.input_shapes;
+    partition_onnx(model, sp, "(profile)", work, po);
+    const std::string raw_file = (fs::path(work) / "profile_raw.json").string();
+    std::vector<std::string> args{work, "--out", raw_file, "--runs", std::to_string(a->runs), "--warmup", std::to_string(a->warmup)};
+    for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
+    if (a->random_weights) args.insert(args.end(), {"--random-weights", std::to_string(*a->random_weights)});
+    if (a->no_pin) args.push_back("--no-pin");
+    if (const int rc = run_node_script(rt, "profile.js", args); rc != 0) {
+      std::fflush(stdout);
+      std::exit(rc);  // profile.js printed the reason
+    }
+    const json raw = json::parse(read_file_text(raw_file));
+
+    // Kernels -> ONNX nodes -> diviml ops.
+    const KernelNames names((fs::path(work) / "whole.onnx").string());
+    std::unordered_map<std::string, std::string> op_of_node;
+    for (const Op& op : g->ops) {
+      if (op.fused.empty()) op_of_node[op.name] = op.name;
+      for (const auto& f : op.fused) op_of_node[f] = op.name;
+    }
+    std::map<std::string, std::map<std::string, double>> measured;  // device -> op -> seconds
+    std::ofstream csv(a->out, std::ios::trunc);
+    if (!csv) throw InputError(fmt::format("{}: cannot write", a->out));
+    csv << "op_name,device,seconds\n";
+    for (const auto& d : raw["devices"]) {
+      const std::string dev = d["name"];
+      auto& m = measured[dev];
+      std::string last_op;
+      double unattributed = 0;
+      size_t kernels = 0;
+      for (const auto& k : d["kernels"]) {
+        const std::string node = names.node_of(k["name"]);
+        auto it = op_of_node.find(node);
+        const double s = k["seconds"];
+        ++kernels;
+        if (it == op_of_node.end()) {
+          unattributed += s;
+          if (!last_op.empty()) m[last_op] += s;
+          continue;
+        }
+        m[it->second] += s;
+        last_op = it->second;
+      }
+      const double wall = d["wall_s"], ksum = d["kernel_sum_s"];
+      const double share = m.empty() ? 0 : std::max(0.0, wall - ksum) / static_cast<double>(m.size());
+      for (auto& [op, s] : m) s += share;
+      for (const Op& op : g->ops) csv << op.name << "," << dev << "," << fmt::format("{:.9g}", m.count(op.name) ? m[op.name] : 0.0) << "\n";
+      fmt::print("{} ({}:{}, {}): whole model {} median of {} runs, kernels {}; {} kernels on {} of {} ops "
+                 "({} in kernels ORT added), {} per op outside kernels\n",
+                 dev, d["provider"].get<std::string>(), d["threads"].get<int>(), d["affinity"].get<std::string>(),
+                 format_seconds(wall), a->runs, format_seconds(ksum), kernels, m.size(), g->num_ops(),
+                 format_seconds(unattributed), format_seconds(share));
+    }
+    if (!csv) throw InputError(fmt::format("{}: error while writing", a->out));
+    fmt::print("profile: {} ({} ops x {} devices)\n", a->out, g->num_ops(), measured.size());
+    std::optional<Link> link;
+    if (raw.contains("transfers") && raw["transfers"]["bandwidth"].is_number()) {
+      const auto& t = raw["transfers"];
+      link = Link{0, 0, t["bandwidth"].get<double>(), t["latency_s"].get<double>()};
+      fmt::print("hand-over between device workers: {} + bytes / {:.2f} GB/s (", format_seconds(link->latency_s), link->bandwidth / 1e9);
+      for (const auto& s : t["samples"]) fmt::print(" {}: {}", format_bytes(s["bytes"].get<double>()), format_seconds(s["seconds"].get<double>()));
+      fmt::print(" )\n");
+    }
+    fmt::print("load average: {:.2f} before, {:.2f} after\n", raw["load_average_before"][0].get<double>(),
+               raw["load_average_after"][0].get<double>());
+
+    if (a->calibrate.empty()) return;
+    Platform p = load_platform(a->platform.empty() ? fmt::format("local-cpu:{}", dev_names.size()) : a->platform);
+    for (const auto& n : dev_names) {
+      const int k = p.device_index(n);
+      if (k < 0) throw InputError(fmt::format("--calibrate: platform '{}' has no device '{}'", p.name, n));
+      fmt::print("{}: roofline against the measurements\n", n);
+      print_errors("before", roofline_errors(*g, p.devices[static_cast<size_t>(k)], measured[n]));
+      p.devices[static_cast<size_t>(k)] = calibrate_device(*g, p.devices[static_cast<size_t>(k)], measured[n]);
+      print_errors("after ", roofline_errors(*g, p.devices[static_cast<size_t>(k)], measured[n]));
+    }
+    if (link) {
+      p.default_intra_server.bandwidth = link->bandwidth;
+      p.default_intra_server.latency_s = link->latency_s;
+      p.default_inter_server = p.default_intra_server;
+      p.links.clear();
+    }
+    p.name = p.name + " (calibrated)";
+    p.description = fmt::format("{} calibrated by `diviml profile` on {}", p.description, model);
+    write_text_file(a->calibrate, platform_to_json_text(p) + "\n");
+    fmt::print("platform: {}\n", a->calibrate);
+  });
+}
+
+}  // namespace diviml::cli
