@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 DEFAULT_MODEL ?= tests/data/inception_v3.onnx
 DEFAULT_PLATFORM ?= paper-node
 
-.PHONY: all deps configure build run test sanitize bench clean
+.PHONY: all deps configure build run test sanitize bench fuzz clean
 
 all: build
 
@@ -33,8 +33,16 @@ sanitize: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer harnesses of fuzz/ (clang, ASan+UBSan), each run FUZZ_SECONDS (fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES = onnx graph_json platform_json stg profile_csv schedule_json
+fuzz: deps
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DDIVIML_FUZZ=ON -DDIVIML_BUILD_TESTS=OFF -DDIVIML_BUILD_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: build
 	$(BUILD)/diviml_bench
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -12,7 +12,7 @@
 namespace diviml::cli {
 
 void ModelArgs::add(CLI::App* cmd, bool with_platform) {
-  cmd->add_option("GRAPH", graph, "model file: .onnx, .json (diviml graph) or .stg")->required();
+  cmd->add_option("GRAPH", graph, "model file: .onnx (ONNX IR 3-10, opsets 7-23), .json (diviml graph) or .stg")->required();
   cmd->add_option("--granularity", granularity, "ONNX granularity: fused (default) or op")
       ->check(CLI::IsMember({"fused", "op"}));
   cmd->add_option("--input-shape", input_shapes, "shape of a symbolic ONNX input, name=1x3x224x224 (repeatable)");

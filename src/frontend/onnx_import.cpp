@@ -1,21 +1,21 @@
-// ONNX importer (see onnx_import.h and docs/onnx.md): parses the ModelProto, completes shapes,
-// folds constant and shape-only subgraphs, costs every remaining node from the rule table in
-// onnx_op_rules.cpp and optionally fuses elementwise chains (fuse.h).
+// ONNX importer (see onnx_import.h and docs/onnx.md): parses the ModelProto, inlines model-local
+// functions, infers shapes with diviml's own rules (onnx_shapes.h), folds constant and
+// shape-only subgraphs, costs every remaining node from the rule table in onnx_op_rules.cpp and
+// optionally fuses elementwise chains (fuse.h).
 #include "frontend/onnx_import.h"
-
-#include <onnx/shape_inference/implementation.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "frontend/fuse.h"
+#include "frontend/onnx_functions.h"
 #include "frontend/onnx_op_rules.h"
+#include "frontend/onnx_shapes.h"
 
 namespace diviml {
 
@@ -46,7 +46,7 @@ TensorInfo info_from_tensor(const onnx::TensorProto& t) {
   TensorInfo ti;
   ti.elem_type = t.data_type();
   ti.dims.assign(t.dims().begin(), t.dims().end());
-  ti.shape_known = true;
+  ti.shape_known = std::all_of(ti.dims.begin(), ti.dims.end(), [](int64_t d) { return d >= 0; });
   ti.is_const = true;
   return ti;
 }
@@ -77,197 +77,39 @@ std::string example_dims(const onnx::ValueInfoProto& vi) {
   return s.empty() ? "1x3x224x224" : s;
 }
 
-/// Info of a Constant node's output from its attribute.
-TensorInfo constant_info(const onnx::NodeProto& n) {
-  TensorInfo ti;
-  ti.is_const = true;
-  for (const auto& a : n.attribute()) {
-    if (a.name() == "value" && a.has_t()) return info_from_tensor(a.t());
-    ti.shape_known = true;
-    if (a.name() == "value_float") { ti.elem_type = onnx::TensorProto_DataType_FLOAT; }
-    else if (a.name() == "value_int") { ti.elem_type = onnx::TensorProto_DataType_INT64; }
-    else if (a.name() == "value_floats") { ti.elem_type = onnx::TensorProto_DataType_FLOAT; ti.dims = {a.floats_size()}; }
-    else if (a.name() == "value_ints") { ti.elem_type = onnx::TensorProto_DataType_INT64; ti.dims = {a.ints_size()}; }
-    else { ti.shape_known = false; continue; }
-    return ti;
-  }
-  return ti;
+std::string dims_text(const std::vector<int64_t>& d) {
+  std::string s;
+  for (auto x : d) s += (s.empty() ? "" : "x") + std::to_string(x);
+  return s;
 }
 
 bool is_integer_type(int32_t t) {
   return t == onnx::TensorProto_DataType_INT64 || t == onnx::TensorProto_DataType_INT32;
 }
 
-/// Value of a small integer constant (shape arithmetic), flattened row-major.
-struct IntValue {
-  std::vector<int64_t> dims;
-  std::vector<int64_t> v;
+/// The parsed model with its inputs fixed, topological order and inferred shapes.
+struct Prepared {
+  onnx::ModelProto model;
+  std::vector<std::string> input_names;  ///< real graph inputs (not initializers)
+  std::unordered_set<std::string> init_names;
+  std::vector<std::string> names;        ///< unique node names
+  std::vector<int> order;                ///< topological order of the nodes
+  onnx_shapes::GraphShapes shapes;
 };
 
-bool int_tensor_value(const onnx::TensorProto& t, IntValue& out) {
-  if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) return false;
-  const auto dt = t.data_type();
-  if (dt != onnx::TensorProto_DataType_INT64 && dt != onnx::TensorProto_DataType_INT32) return false;
-  out.dims.assign(t.dims().begin(), t.dims().end());
-  out.v.clear();
-  if (!t.raw_data().empty()) {
-    const std::string& r = t.raw_data();
-    if (dt == onnx::TensorProto_DataType_INT64) {
-      for (size_t i = 0; i + 8 <= r.size(); i += 8) { int64_t x; std::memcpy(&x, r.data() + i, 8); out.v.push_back(x); }
-    } else {
-      for (size_t i = 0; i + 4 <= r.size(); i += 4) { int32_t x; std::memcpy(&x, r.data() + i, 4); out.v.push_back(x); }
-    }
-  } else if (dt == onnx::TensorProto_DataType_INT64) {
-    out.v.assign(t.int64_data().begin(), t.int64_data().end());
-  } else {
-    out.v.assign(t.int32_data().begin(), t.int32_data().end());
-  }
-  double n = 1;
-  for (auto d : out.dims) n *= static_cast<double>(d);
-  return static_cast<double>(out.v.size()) == n;
-}
+Prepared prepare(const std::string& path, const LoadOptions& opt) {
+  Prepared p;
+  p.model = onnx_rules::read_model(path);
+  inline_local_functions(p.model, path);
+  onnx::GraphProto& gp = *p.model.mutable_graph();
+  const int64_t opset = onnx_rules::default_opset(p.model);
 
-/// Evaluates one node of integer shape arithmetic; false when unsupported or not all inputs known.
-bool eval_int_node(const onnx::NodeProto& n, const std::unordered_map<std::string, IntValue>& vals,
-                   const std::unordered_map<std::string, TensorInfo>& info, IntValue& out) {
-  const std::string& t = n.op_type();
-  auto in = [&](int i) -> const IntValue* {
-    if (i >= n.input_size() || n.input(i).empty()) return nullptr;
-    auto it = vals.find(n.input(i));
-    return it == vals.end() ? nullptr : &it->second;
-  };
-  auto attr_i = [&](const char* name, int64_t d) {
-    for (const auto& a : n.attribute()) if (a.name() == name) return a.i();
-    return d;
-  };
-  auto attr_ints = [&](const char* name, std::vector<int64_t>& v) {
-    for (const auto& a : n.attribute()) if (a.name() == name) { v.assign(a.ints().begin(), a.ints().end()); return true; }
-    return false;
-  };
-  if (t == "Constant") {
-    for (const auto& a : n.attribute()) {
-      if (a.name() == "value" && a.has_t()) return int_tensor_value(a.t(), out);
-      if (a.name() == "value_int") { out.dims = {}; out.v = {a.i()}; return true; }
-      if (a.name() == "value_ints") { out.dims = {a.ints_size()}; out.v.assign(a.ints().begin(), a.ints().end()); return true; }
-    }
-    return false;
-  }
-  if (t == "Shape" || t == "Size") {
-    auto it = n.input_size() ? info.find(n.input(0)) : info.end();
-    if (it == info.end() || !it->second.shape_known) return false;
-    const auto& d = it->second.dims;
-    if (t == "Size") { int64_t p = 1; for (auto x : d) p *= x; out.dims = {}; out.v = {p}; return true; }
-    const auto r = static_cast<int64_t>(d.size());
-    int64_t s = attr_i("start", 0), e = attr_i("end", r);
-    if (s < 0) s += r;
-    if (e < 0) e += r;
-    s = std::clamp<int64_t>(s, 0, r);
-    e = std::clamp<int64_t>(e, s, r);
-    out.v.assign(d.begin() + s, d.begin() + e);
-    out.dims = {e - s};
-    return true;
-  }
-  const IntValue* a = in(0);
-  if (!a) return false;
-  if (t == "Identity" || t == "Cast") {
-    if (t == "Cast") {
-      const auto to = attr_i("to", 0);
-      if (to != onnx::TensorProto_DataType_INT64 && to != onnx::TensorProto_DataType_INT32) return false;
-    }
-    out = *a;
-    return true;
-  }
-  if (t == "Gather") {
-    const IntValue* idx = in(1);
-    if (!idx || a->dims.size() != 1 || attr_i("axis", 0) != 0) return false;
-    out.dims = idx->dims;
-    for (int64_t i : idx->v) {
-      if (i < 0) i += a->dims[0];
-      if (i < 0 || i >= a->dims[0]) return false;
-      out.v.push_back(a->v[static_cast<size_t>(i)]);
-    }
-    return true;
-  }
-  if (t == "Unsqueeze" || t == "Squeeze") {
-    std::vector<int64_t> axes;
-    if (!attr_ints("axes", axes) && in(1)) axes = in(1)->v;
-    out.v = a->v;
-    out.dims = a->dims;
-    const auto r = static_cast<int64_t>(a->dims.size() + (t == "Unsqueeze" ? axes.size() : 0));
-    for (auto& x : axes) if (x < 0) x += t == "Unsqueeze" ? r : static_cast<int64_t>(a->dims.size());
-    std::sort(axes.begin(), axes.end());
-    if (t == "Unsqueeze") {
-      for (int64_t x : axes) {
-        if (x > static_cast<int64_t>(out.dims.size())) return false;
-        out.dims.insert(out.dims.begin() + x, 1);
-      }
-    } else {
-      std::vector<int64_t> d;
-      for (size_t i = 0; i < a->dims.size(); ++i) {
-        const bool drop = axes.empty() ? a->dims[i] == 1 : std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i));
-        if (!drop) d.push_back(a->dims[i]);
-      }
-      out.dims = d;
-    }
-    return true;
-  }
-  if (t == "Concat") {
-    int64_t len = 0;
-    for (int i = 0; i < n.input_size(); ++i) {
-      const IntValue* x = in(i);
-      if (!x || x->dims.size() != 1) return false;
-      out.v.insert(out.v.end(), x->v.begin(), x->v.end());
-      len += x->dims[0];
-    }
-    out.dims = {len};
-    return true;
-  }
-  if (t == "Add" || t == "Sub" || t == "Mul" || t == "Div" || t == "Mod" || t == "Max" || t == "Min") {
-    const IntValue* b = in(1);
-    if (!b || n.input_size() != 2) return false;
-    const size_t na = a->v.size(), nb = b->v.size();
-    if (na != nb && na != 1 && nb != 1) return false;
-    const size_t m = std::max(na, nb);
-    out.dims = na >= nb ? a->dims : b->dims;
-    if (na == nb && b->dims.size() > a->dims.size()) out.dims = b->dims;
-    for (size_t i = 0; i < m; ++i) {
-      const int64_t x = a->v[na == 1 ? 0 : i], y = b->v[nb == 1 ? 0 : i];
-      if ((t == "Div" || t == "Mod") && y == 0) return false;
-      out.v.push_back(t == "Add" ? x + y : t == "Sub" ? x - y : t == "Mul" ? x * y : t == "Div" ? x / y
-                      : t == "Mod" ? x % y : t == "Max" ? std::max(x, y) : std::min(x, y));
-    }
-    return true;
-  }
-  if (t == "Slice" && a->dims.size() == 1) {
-    const IntValue *st = in(1), *en = in(2), *ax = in(3), *sp = in(4);
-    if (!st || !en || st->v.size() != 1 || en->v.size() != 1) return false;
-    if ((ax && (ax->v.size() != 1 || (ax->v[0] != 0 && ax->v[0] != -1))) || (sp && (sp->v.size() != 1 || sp->v[0] != 1)))
-      return false;
-    const int64_t len = a->dims[0];
-    int64_t s = st->v[0], e = en->v[0];
-    if (s < 0) s += len;
-    if (e < 0) e += len;
-    s = std::clamp<int64_t>(s, 0, len);
-    e = std::clamp<int64_t>(e, s, len);
-    out.v.assign(a->v.begin() + s, a->v.begin() + e);
-    out.dims = {e - s};
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& opt) {
-  onnx::ModelProto model = onnx_rules::read_model(path);
-  onnx::GraphProto& gp = *model.mutable_graph();
-
-  std::unordered_set<std::string> init_names;
+  auto& init_names = p.init_names;
   init_names.reserve(static_cast<size_t>(gp.initializer_size()) * 2);
   for (const auto& t : gp.initializer()) init_names.insert(t.name());
 
   // ---- graph inputs: overrides and symbolic dims -------------------------------------------
-  std::vector<std::string> input_names;
+  auto& input_names = p.input_names;
   for (const auto& in : gp.input())
     if (!init_names.count(in.name())) input_names.push_back(in.name());
   for (const auto& [name, dims] : opt.input_shapes) {
@@ -286,6 +128,10 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
     auto it = opt.input_shapes.find(in.name());
     if (it != opt.input_shapes.end()) {
       auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      if (in.type().tensor_type().has_shape() && shape->dim_size() != static_cast<int>(it->second.size()))
+        throw InputError(fmt::format("{}: --input-shape {}={} has rank {}, but the model declares '{}' as {} (rank {})",
+                                     path, in.name(), dims_text(it->second), it->second.size(), in.name(),
+                                     shape_text(in), shape->dim_size()));
       shape->clear_dim();
       for (int64_t d : it->second) shape->add_dim()->set_dim_value(d);
       continue;
@@ -296,54 +142,10 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
           path, in.name(), shape_text(in), in.name(), example_dims(in)));
   }
 
-  // ---- complete shapes with ONNX shape inference when needed ---------------------------------
-  {
-    std::unordered_set<std::string> known;
-    known.reserve(static_cast<size_t>(gp.value_info_size() + gp.output_size()) * 2);
-    for (const auto& vi : gp.value_info())
-      if (shape_complete(vi)) known.insert(vi.name());
-    for (const auto& vi : gp.output())
-      if (shape_complete(vi)) known.insert(vi.name());
-    bool missing = overridden;
-    for (int i = 0; i < gp.node_size() && !missing; ++i)
-      for (const auto& o : gp.node(i).output())
-        if (!o.empty() && !known.count(o) && gp.node(i).op_type() != "Constant") { missing = true; break; }
-    if (missing) {
-      if (overridden) {
-        gp.clear_value_info();
-        for (auto& o : *gp.mutable_output()) o.mutable_type()->mutable_tensor_type()->clear_shape();
-      } else {
-        auto* vis = gp.mutable_value_info();
-        vis->erase(std::remove_if(vis->begin(), vis->end(), [](const auto& vi) { return !shape_complete(vi); }),
-                   vis->end());
-      }
-      try {
-        onnx::ShapeInferenceOptions so;
-        so.check_type = false;
-        so.error_mode = 0;
-        so.enable_data_propagation = true;
-        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
-      } catch (const std::exception& e) {
-        throw InputError(fmt::format("{}: ONNX shape inference failed: {}", path, e.what()));
-      }
-    }
-  }
-
-  // ---- value infos -----------------------------------------------------------------------------
-  std::unordered_map<std::string, TensorInfo> info;
-  auto build_info = [&] {
-    info.clear();
-    info.reserve(static_cast<size_t>(gp.value_info_size() + gp.initializer_size() + gp.input_size()) * 2);
-    for (const auto& vi : gp.value_info()) info[vi.name()] = info_from_value_info(vi);
-    for (const auto& vi : gp.output()) info[vi.name()] = info_from_value_info(vi);
-    for (const auto& vi : gp.input()) info[vi.name()] = info_from_value_info(vi);
-    for (const auto& t : gp.initializer()) info[t.name()] = info_from_tensor(t);
-  };
-  build_info();
-
   // ---- topological order of nodes (the file's order is not trusted) ---------------------------
   const int nn = gp.node_size();
-  const std::vector<std::string> names = onnx_rules::unique_node_names(gp);
+  p.names = onnx_rules::unique_node_names(gp);
+  const auto& names = p.names;
   std::unordered_map<std::string, int> producer_node;
   producer_node.reserve(static_cast<size_t>(nn) * 2);
   for (int i = 0; i < nn; ++i)
@@ -375,7 +177,7 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
     for (int d : deps) node_succ[d].push_back(i);
     indeg[i] = static_cast<int>(deps.size());
   }
-  std::vector<int> order;
+  auto& order = p.order;
   order.reserve(static_cast<size_t>(nn));
   {
     std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
@@ -400,64 +202,71 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
     if (!producer_node.count(o.name()) && !init_names.count(o.name()) && !graph_input_set.count(o.name()))
       throw InputError(fmt::format("{}: graph output '{}' is not produced by any node", path, o.name()));
 
-  // ---- value-dependent shapes (Slice ends, Reshape shapes computed from Shape ops) -----------
-  // ONNX shape inference cannot see values computed by shape arithmetic. Evaluate that integer
-  // arithmetic here, replace its nodes by Constants in our copy, and infer again.
-  {
-    auto missing_shapes = [&] {
-      for (int i = 0; i < nn; ++i) {
-        if (gp.node(i).op_type() == "Constant") continue;
-        for (const auto& o : gp.node(i).output()) {
-          if (o.empty()) continue;
-          auto it = info.find(o);
-          if (it == info.end() || !it->second.shape_known) return true;
-        }
-      }
-      return false;
-    };
-    for (int round = 0; round < 4 && missing_shapes(); ++round) {
-      std::unordered_set<std::string> outs;
-      for (const auto& o : gp.output()) outs.insert(o.name());
-      std::unordered_map<std::string, IntValue> vals;
-      for (const auto& t : gp.initializer()) {
-        IntValue v;
-        if (int_tensor_value(t, v) && v.v.size() <= 4096) vals.emplace(t.name(), std::move(v));
-      }
-      bool changed = false;
-      for (int idx : order) {
-        onnx::NodeProto* node = gp.mutable_node(idx);
-        if (node->output_size() != 1 || node->output(0).empty() || outs.count(node->output(0))) continue;
-        IntValue v;
-        if (!eval_int_node(*node, vals, info, v) || v.v.size() > 4096) continue;
-        if (node->op_type() != "Constant") {
-          onnx::NodeProto c;
-          c.set_name(node->name());
-          c.set_op_type("Constant");
-          c.add_output(node->output(0));
-          auto* a = c.add_attribute();
-          a->set_name("value");
-          a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
-          auto* t = a->mutable_t();
-          t->set_data_type(onnx::TensorProto_DataType_INT64);
-          for (auto d : v.dims) t->add_dims(d);
-          for (auto x : v.v) t->add_int64_data(x);
-          *node = std::move(c);
-          changed = true;
-        }
-        vals.emplace(node->output(0), std::move(v));
-      }
-      if (!changed) break;
-      auto* vis = gp.mutable_value_info();
-      vis->erase(std::remove_if(vis->begin(), vis->end(), [](const auto& vi) { return !shape_complete(vi); }),
-                 vis->end());
-      try {
-        onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions(false, 0, true));
-      } catch (const std::exception& e) {
-        throw InputError(fmt::format("{}: ONNX shape inference failed: {}", path, e.what()));
-      }
-      build_info();
+  // ---- shapes: diviml's rules; the file's value_info only where no rule can infer -----------
+  std::unordered_map<std::string, TensorInfo> known, stored;
+  for (const auto& vi : gp.input()) known[vi.name()] = info_from_value_info(vi);
+  for (const auto& t : gp.initializer()) known[t.name()] = info_from_tensor(t);
+  for (const auto* list : {&gp.value_info(), &gp.output()})
+    for (const auto& vi : *list) {
+      TensorInfo ti = info_from_value_info(vi);
+      // Stored shapes were computed for the declared inputs: stale after --input-shape.
+      if (overridden) { ti.shape_known = false; ti.dims.clear(); }
+      stored[vi.name()] = ti;
     }
+  try {
+    p.shapes = onnx_shapes::infer_graph(gp, order, names, opset, std::move(known), stored);
+  } catch (const onnx_shapes::ShapeError& e) {
+    std::string hint;
+    if (overridden) {
+      for (const auto& [n, d] : opt.input_shapes) hint += fmt::format("{}{}={}", hint.empty() ? "" : " ", n, dims_text(d));
+      hint = fmt::format(" (with --input-shape {}: the model does not accept that shape)", hint);
+    }
+    throw InputError(fmt::format("{}: inconsistent shapes at {}{}", path, e.what(), hint));
   }
+  if (opt.warnings) {
+    auto listed = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (size_t i = 0; i < v.size() && i < 3; ++i) s += (i ? "; " : "") + v[i];
+      return v.size() > 3 ? s + fmt::format("; and {} more", v.size() - 3) : s;
+    };
+    const auto& sh = p.shapes;
+    if (!sh.failed.empty())
+      opt.warnings->push_back(fmt::format(
+          "{}: cannot infer the output shape of {} node(s) ({}){}; those tensors count as 0 bytes", path,
+          sh.failed.size(), listed(sh.failed),
+          sh.unknown_downstream ? fmt::format(", nor of {} node(s) after them", sh.unknown_downstream) : ""));
+    if (!sh.from_value_info.empty())
+      opt.warnings->push_back(fmt::format("{}: output shape of {} node(s) taken from the file's value_info ({})", path,
+                                          sh.from_value_info.size(), listed(sh.from_value_info)));
+    if (!sh.disagree.empty())
+      opt.warnings->push_back(fmt::format("{}: inferred shapes differ from the file's value_info for {} tensor(s) ({}); "
+                                          "using the inferred ones", path, sh.disagree.size(), listed(sh.disagree)));
+  }
+  return p;
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<int64_t>> infer_onnx_shapes(const std::string& path, const LoadOptions& opt) {
+  Prepared p = prepare(path, opt);
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const auto& node : p.model.graph().node())
+    for (const auto& o : node.output()) {
+      if (o.empty()) continue;
+      auto it = p.shapes.info.find(o);
+      if (it != p.shapes.info.end() && it->second.shape_known) out[o] = it->second.dims;
+    }
+  return out;
+}
+
+std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& opt) {
+  Prepared p = prepare(path, opt);
+  onnx::GraphProto& gp = *p.model.mutable_graph();
+  const auto& input_names = p.input_names;
+  const auto& names = p.names;
+  const auto& order = p.order;
+  auto& info = p.shapes.info;
+  const int nn = gp.node_size();
 
   std::unordered_set<std::string> output_set;
   for (const auto& o : gp.output()) output_set.insert(o.name());
@@ -468,7 +277,6 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
   std::unordered_map<std::string, TensorId> tensor_of;
   tensor_of.reserve(static_cast<size_t>(nn) * 2);
   std::unordered_map<std::string, std::string> alias;  // Identity output -> its input
-  std::vector<std::string> unknown_shape;
   std::map<std::string, int> unknown_types;
 
   auto resolve = [&](const std::string& n) -> const std::string& {
@@ -484,9 +292,6 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
       t.bytes = it->second.bytes();
       if (it->second.shape_known) t.shape = it->second.dims;
       t.dtype = onnx_rules::dtype_name(it->second.elem_type);
-      if (!it->second.shape_known) unknown_shape.push_back(n);
-    } else {
-      unknown_shape.push_back(n);
     }
     TensorId id = g->add_tensor(std::move(t));
     tensor_of[n] = id;
@@ -525,9 +330,7 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
     if (fold) {
       for (const auto& o : node.output()) {
         if (o.empty()) continue;
-        TensorInfo& ti = info[o];
-        if (!ti.shape_known && type == "Constant") ti = constant_info(node);
-        ti.is_const = true;
+        info[o].is_const = true;
       }
       continue;
     }
@@ -546,9 +349,10 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
       if (!seen.insert(in).second) continue;
       if (is_const(in)) {
         const TensorInfo& ti = info[in];
-        // Integer constants of data-movement ops are shapes/axes/indices, not weights.
-        const bool param = rule && (rule->op_class == OpClass::DataMovement || rule->op_class == OpClass::ShapeOnly) &&
-                           is_integer_type(ti.elem_type);
+        // Integer (int32/int64) constants are shapes, axes, pads or indices, not weights, except
+        // as operands of the compute ops (ConvInteger, MatMulInteger, ...).
+        const bool compute = rule && (rule->op_class == OpClass::Conv || rule->op_class == OpClass::MatMul);
+        const bool param = !compute && is_integer_type(ti.elem_type);
         if (!param) op.weight_bytes += ti.bytes();
         continue;
       }
@@ -601,12 +405,6 @@ std::shared_ptr<Graph> import_onnx(const std::string& path, const LoadOptions& o
       for (const auto& [t, c] : unknown_types) list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", t, c);
       opt.warnings->push_back(
           fmt::format("{}: no cost rule for op type(s) {}; costed from tensor bytes only", path, list));
-    }
-    if (!unknown_shape.empty()) {
-      std::string list;
-      for (size_t i = 0; i < unknown_shape.size() && i < 5; ++i) list += (i ? ", " : "") + unknown_shape[i];
-      opt.warnings->push_back(fmt::format("{}: {} tensor(s) have no static shape ({}{}); their bytes count as 0", path,
-                                          unknown_shape.size(), list, unknown_shape.size() > 5 ? ", ..." : ""));
     }
   }
 

@@ -1,8 +1,6 @@
 // The ONNX op cost table (see onnx_op_rules.h and docs/onnx.md).
 #include "frontend/onnx_op_rules.h"
 
-#include <onnx/defs/schema.h>
-
 #include <fmt/format.h>
 
 #include <cmath>
@@ -168,6 +166,58 @@ OpRule resize() {
   return r;
 }
 
+/// Attention (opset 23): Q K^T and the weighted sum of V, MACs = B hq Sq T (dq + dv); softmax
+/// 5 FLOPs per score.
+OpRule attention() {
+  OpRule r;
+  r.op_class = OpClass::MatMul;
+  r.cost = [](const RuleContext& c, RuleCost& out) {
+    const auto* q = c.in_shape(0);
+    const auto* y = c.out_shape(0);
+    if (!q || !y || (q->size() != 3 && q->size() != 4)) return;
+    double scores = 0, dq = 0, dv = 0;
+    if (const auto* qk = c.outputs.size() > 3 ? c.out_shape(3) : nullptr) scores = product(*qk);
+    const auto* k = c.in_shape(1);
+    if (!k) return;
+    if (q->size() == 4) {
+      dq = static_cast<double>(q->back());
+      dv = static_cast<double>(y->back());
+      if (scores == 0) {
+        double total = static_cast<double>((*k)[2]);
+        if (const auto* pk = c.in_shape(4); pk && pk->size() == 4) total += static_cast<double>((*pk)[2]);
+        scores = static_cast<double>((*q)[0] * (*q)[1] * (*q)[2]) * total;
+      }
+    } else {
+      const double hq = static_cast<double>(c.attr_int("q_num_heads", 1)), hkv = static_cast<double>(c.attr_int("kv_num_heads", 1));
+      dq = static_cast<double>((*q)[2]) / hq;
+      dv = static_cast<double>(y->back()) / hq;
+      (void)hkv;
+      if (scores == 0) {
+        double total = static_cast<double>((*k)[1]);
+        if (const auto* pk = c.in_shape(4); pk && pk->size() == 4) total += static_cast<double>((*pk)[2]);
+        scores = static_cast<double>((*q)[0]) * hq * static_cast<double>((*q)[1]) * total;
+      }
+    }
+    out.macs = scores * (dq + dv);
+    out.flops = 2 * out.macs + 5 * scores;
+  };
+  return r;
+}
+
+/// com.microsoft MatMulNBits: A (..., K) times a K x N weight stored in `bits`-bit blocks; MACs =
+/// rows x K x N, plus 2 FLOPs per weight to dequantise.
+OpRule matmul_nbits() {
+  OpRule r;
+  r.op_class = OpClass::MatMul;
+  r.cost = [](const RuleContext& c, RuleCost& out) {
+    const double k = static_cast<double>(c.attr_int("K", 0)), n = static_cast<double>(c.attr_int("N", 0));
+    const double rows = k > 0 ? c.in_numel(0) / k : 0;
+    out.macs = rows * k * n;
+    out.flops = 2 * out.macs + 2 * k * n;
+  };
+  return r;
+}
+
 std::map<std::string, OpRule> build_table() {
   std::map<std::string, OpRule> t;
   // Compute-heavy.
@@ -179,6 +229,8 @@ std::map<std::string, OpRule> build_table() {
   t["MatMul"] = matmul();
   t["MatMulInteger"] = matmul();
   t["QLinearMatMul"] = matmul();
+  t["MatMulNBits"] = matmul_nbits();
+  t["Attention"] = attention();
   // Pooling and reductions.
   t["MaxPool"] = pool();
   t["AveragePool"] = pool();
@@ -196,6 +248,9 @@ std::map<std::string, OpRule> build_table() {
   t["InstanceNormalization"] = over_input(OpClass::Normalization, 8, true);
   t["LayerNormalization"] = over_input(OpClass::Normalization, 8, true);
   t["GroupNormalization"] = over_input(OpClass::Normalization, 8, true);
+  t["RMSNormalization"] = over_input(OpClass::Normalization, 4, true);
+  t["LpNormalization"] = over_input(OpClass::Normalization, 3, true);
+  t["Hardmax"] = over_input(OpClass::Normalization, 1, false);
   t["LRN"] = over_input(OpClass::Normalization, 6, true);
   t["Softmax"] = over_input(OpClass::Normalization, 5, true);
   t["LogSoftmax"] = over_input(OpClass::Normalization, 6, true);
@@ -224,13 +279,14 @@ std::map<std::string, OpRule> build_table() {
   t["Mish"] = elementwise(8);
   t["Gelu"] = elementwise(8);
   t["Sin"] = elementwise(5);
+  t["RotaryEmbedding"] = elementwise(3);
   t["Cos"] = elementwise(5);
   t["QuantizeLinear"] = elementwise(2);
   t["DequantizeLinear"] = elementwise(2);
   // Data movement.
   for (const char* d : {"Concat", "Split", "Slice", "Transpose", "Pad", "Tile", "Expand", "GatherElements",
                         "GatherND", "ScatterND", "ScatterElements", "DepthToSpace", "SpaceToDepth", "Trilu",
-                        "ReverseSequence", "Compress", "OneHot", "NonZero", "TopK"})
+                        "ReverseSequence", "Compress", "OneHot", "NonZero", "TopK", "Col2Im", "Scatter"})
     t[d] = data_movement();
   t["Gather"] = gather();
   t["Resize"] = resize();
@@ -252,7 +308,13 @@ double TensorInfo::numel() const {
   return product(dims);
 }
 
-double TensorInfo::bytes() const { return numel() * dtype_size(elem_type); }
+double TensorInfo::bytes() const { return packed_bytes(numel(), elem_type); }
+
+double packed_bytes(double numel, int32_t elem_type) {
+  // Sub-byte types (int4, uint4, float4e2m1) pack two elements per byte, rounded up.
+  const double s = dtype_size(elem_type);
+  return s < 1 ? std::ceil(numel * s) : numel * s;
+}
 
 double dtype_size(int32_t t) {
   using T = onnx::TensorProto_DataType;
@@ -272,8 +334,9 @@ double dtype_size(int32_t t) {
     case T::TensorProto_DataType_COMPLEX64: return 8;
     case T::TensorProto_DataType_COMPLEX128: return 16;
     case T::TensorProto_DataType_BFLOAT16: return 2;
-    case 17: case 18: case 19: case 20: return 1;  // float8 variants (newer ONNX)
-    case 21: case 22: return 0.5;                   // uint4 / int4
+    // Types newer than the compiled schema (libonnx 1.12), by their ONNX numbers.
+    case 17: case 18: case 19: case 20: case 24: return 1;  // float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz, e8m0
+    case 21: case 22: case 23: return 0.5;                  // uint4, int4, float4e2m1 (packed)
     default: return 0;
   }
 }
@@ -282,7 +345,8 @@ std::string dtype_name(int32_t t) {
   static const char* names[] = {"undefined", "float32", "uint8",  "int8",      "uint16",    "int16",
                                 "int32",     "int64",   "string", "bool",      "float16",   "float64",
                                 "uint32",    "uint64",  "complex64", "complex128", "bfloat16", "float8e4m3fn",
-                                "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4"};
+                                "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4",
+                                "float4e2m1", "float8e8m0"};
   if (t >= 0 && t < static_cast<int32_t>(std::size(names))) return names[t];
   return "dtype" + std::to_string(t);
 }
@@ -355,23 +419,26 @@ onnx::ModelProto read_model(const std::string& path) {
   if (!model.has_graph() || model.graph().node_size() == 0)
     throw InputError(fmt::format("{}: not a valid ONNX model (no graph or no nodes)", path));
   const int64_t ir = model.ir_version();
-  const int64_t ir_max = onnx::Version::IR_VERSION;
-  if (ir < 3 || ir > ir_max)
-    throw InputError(fmt::format("{}: ONNX IR version {} is out of the supported range 3..{}", path, ir, ir_max));
-  const auto& ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
-  const auto def = ranges.find("");
-  const int64_t opset_max = def == ranges.end() ? 17 : def->second.second;
+  if (ir < kMinIrVersion || ir > kMaxIrVersion)
+    throw InputError(fmt::format("{}: ONNX IR version {} is out of the supported range {}..{}", path, ir, kMinIrVersion,
+                                 kMaxIrVersion));
   bool has_default = false;
   for (const auto& o : model.opset_import()) {
     if (o.domain() != "" && o.domain() != "ai.onnx") continue;
     has_default = true;
-    if (o.version() < 7 || o.version() > opset_max)
-      throw InputError(fmt::format("{}: opset version {} is out of the supported range 7..{}", path, o.version(),
-                                   opset_max));
+    if (o.version() < kMinOpset || o.version() > kMaxOpset)
+      throw InputError(fmt::format("{}: opset version {} is out of the supported range {}..{}", path, o.version(),
+                                   kMinOpset, kMaxOpset));
   }
   if (!has_default && model.opset_import_size() == 0)
     throw InputError(fmt::format("{}: not a valid ONNX model (no opset_import)", path));
   return model;
+}
+
+int64_t default_opset(const onnx::ModelProto& model) {
+  for (const auto& o : model.opset_import())
+    if (o.domain() == "" || o.domain() == "ai.onnx") return o.version();
+  return kMaxOpset;  // no default-domain import: only custom ops, whose rules do not depend on it
 }
 
 std::vector<std::string> unique_node_names(const onnx::GraphProto& graph) {

@@ -27,6 +27,12 @@ struct TensorInfo {
 
 /// Bytes of one element of an ONNX dtype (0.5 for 4-bit types, 0 for strings/unknown).
 double dtype_size(int32_t elem_type);
+/// Bytes of `numel` elements: sub-byte types are packed (two 4-bit elements per byte, rounded up).
+double packed_bytes(double numel, int32_t elem_type);
+
+/// What the importer reads: IR versions and default-domain (ai.onnx) opsets, inclusive.
+constexpr int64_t kMinIrVersion = 3, kMaxIrVersion = 10;
+constexpr int64_t kMinOpset = 7, kMaxOpset = 23;
 /// "float32", "int64", ... ("undefined" for 0).
 std::string dtype_name(int32_t elem_type);
 
@@ -74,10 +80,13 @@ const std::map<std::string, OpRule>& op_rules();
 /// Rule for an op type, or nullptr when the table has none.
 const OpRule* find_rule(const std::string& op_type);
 
-/// Reads and validates an .onnx file: exists, parses as a ModelProto, has a graph with nodes,
-/// IR version and default-domain opset within what the linked ONNX supports. Throws InputError
-/// naming the file.
+/// Reads and validates an .onnx file: exists, parses as a ModelProto (fields newer than the
+/// compiled schema are kept as unknown fields), has a graph with nodes, IR version and
+/// default-domain opset within kMin/kMax above. Throws InputError naming the file.
 onnx::ModelProto read_model(const std::string& path);
+
+/// Version of the default-domain opset the model imports (kMaxOpset when it imports none).
+int64_t default_opset(const onnx::ModelProto& model);
 
 /// Node names used as op names: the node's name, or "<OpType>_<index>" when empty; duplicates
 /// get a "#<n>" suffix. Indexed like graph.node().
