@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(g++ cmake make pkg-config coinor-libcbc-dev libigraph-dev libonnx-dev libprotobuf-dev
   protobuf-compiler nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev
-  libgmock-dev libbenchmark-dev glpk-utils python3-onnx python3-numpy clang-14 libclang-rt-14-dev)
+  libgmock-dev libbenchmark-dev glpk-utils python3-onnx python3-numpy clang-14 libclang-rt-14-dev
+  python3-dev python3-pybind11 pybind11-dev python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,12 +2,15 @@
 // and a non-zero exit.
 #include <cstdio>
 #include <exception>
+#include <memory>
 
 #include <fmt/format.h>
 
+#include "api/options_table.h"
 #include "cli/commands.h"
 #include "graph/graph.h"
 #include "schedule/simulator.h"
+#include "solvers/milp/milp_settings.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"diviml: map neural networks onto heterogeneous devices (latency and throughput)", "diviml"};
@@ -22,6 +25,20 @@ int main(int argc, char** argv) {
   diviml::cli::add_partition_command(app);
   diviml::cli::add_run_command(app);
   diviml::cli::add_profile_command(app);
+  // Advanced options of the library's table (docs/options.md) that have no flag of their own.
+  diviml::milp::MilpSettings advanced;
+  std::unique_ptr<diviml::milp::ScopedMilpSettings> advanced_scope;
+  app.add_option_function<std::vector<std::string>>(
+         "--set",
+         [&](const std::vector<std::string>& sets) {
+           for (const auto& s : sets) diviml::api::apply_advanced_option(s, advanced);
+           advanced_scope.reset();
+           advanced_scope = std::make_unique<diviml::milp::ScopedMilpSettings>(advanced);
+         },
+         "advanced option NAME=VALUE before the command, e.g. --set milp.cbc_log=1 (docs/options.md)")
+      ->trigger_on_parse();
+  // Hidden: regenerates docs/options.md from the options table (a test compares the two).
+  app.add_subcommand("options-doc", "")->group("")->callback([] { fmt::print("{}", diviml::api::options_markdown()); });
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

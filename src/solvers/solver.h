@@ -40,6 +40,10 @@ struct MethodInfo {
   std::string name;
   std::string description;
   LatencyMethod run;
+  bool exact = false;       ///< can prove its schedule optimal (given the time)
+  bool randomised = false;  ///< the result depends on SolveOptions::seed
+  bool uses_milp = false;   ///< calls CBC (serialised process-wide, docs/api.md)
+  bool in_compare = true;   ///< in `compare`'s default method set
 };
 
 /// Every registered latency method, in display order. "device:NAME" is handled by

@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "solvers/milp/milp_settings.h"
+
 #include <coin/CbcBranchActual.hpp>
 #include <coin/CbcEventHandler.hpp>
 #include <coin/CbcModel.hpp>
@@ -30,6 +32,11 @@ const char* to_string(MilpStatus s) {
     case MilpStatus::NoSolution: return "no solution";
   }
   return "?";
+}
+
+std::mutex& cbc_mutex() {
+  static std::mutex mu;
+  return mu;
 }
 
 namespace {
@@ -132,8 +139,12 @@ class CbcBackend final : public MilpBackend {
   std::string name() const override { return "cbc"; }
 
   MilpSolution solve(const Model& m, const BackendOptions& opt) override {
+    // CbcMain0/CbcMain1 keep global state (coin-or/Cbc#332): one solve at a time per process.
+    // The time limit starts once the lock is held (a waiting solve gets its full budget).
+    std::unique_lock<std::mutex> cbc_lock(cbc_mutex());
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
+    const MilpSettings& settings = current_settings();
     auto elapsed = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
     MilpSolution out;
     out.bound = -std::numeric_limits<double>::infinity();
@@ -166,9 +177,7 @@ class CbcBackend final : public MilpBackend {
     }
 
     // Branching priorities (CBC: smaller value branches first, default 1000).
-    const char* env_prio = std::getenv("DIVIML_MILP_PRIORITIES");
-    const bool use_prio = env_prio == nullptr || std::string(env_prio) != "0";
-    if (use_prio && std::any_of(m.vars.begin(), m.vars.end(), [](const Variable& v) { return v.priority != 0; })) {
+    if (settings.priorities && std::any_of(m.vars.begin(), m.vars.end(), [](const Variable& v) { return v.priority != 0; })) {
       model.findIntegers(false);
       for (int i = 0; i < model.numberObjects(); ++i) {
         auto* obj = dynamic_cast<CbcSimpleInteger*>(model.modifiableObject(i));
@@ -186,10 +195,9 @@ class CbcBackend final : public MilpBackend {
     CbcMain0(model, data);
     model.messageHandler()->setLogLevel(0);
 
-    // DIVIML_CBC_LOG=1 (or higher) shows CBC's own log on stdout, for debugging.
-    const char* env_log = std::getenv("DIVIML_CBC_LOG");
-    const std::string log_level = env_log ? env_log : "0";
-    if (env_log) data.noPrinting_ = false;
+    // Option milp.cbc_log >= 1 shows CBC's own log on stdout, for debugging.
+    const std::string log_level = std::to_string(settings.cbc_log);
+    if (settings.cbc_log > 0) data.noPrinting_ = false;
     std::vector<std::string> args = {"diviml-cbc",
                                      "-log", log_level,
                                      "-slog", "0",
@@ -213,11 +221,11 @@ class CbcBackend final : public MilpBackend {
       args.push_back("-threads");
       args.push_back(std::to_string(opt.threads));
     }
-    // DIVIML_CBC_ARGS: extra CBC options (space-separated, e.g. "-cuts off -strong 10"), for
+    // Option milp.cbc_args: extra CBC options (space-separated, e.g. "-cuts off -strong 10"), for
     // configuration experiments (docs/milp.md section 9).
-    if (const char* extra = std::getenv("DIVIML_CBC_ARGS")) {
+    if (!settings.cbc_args.empty()) {
       std::string a;
-      for (const char* c = extra;; ++c) {
+      for (const char* c = settings.cbc_args.c_str();; ++c) {
         if (*c == ' ' || *c == '\0') {
           if (!a.empty()) args.push_back(a);
           a.clear();
@@ -306,7 +314,7 @@ class CbcBackend final : public MilpBackend {
     }
     double bound = model.getBestPossibleObjValue();
     if (!std::isfinite(bound) || std::fabs(bound) >= kCbcNoSolution) bound = -std::numeric_limits<double>::infinity();
-    if (std::getenv("DIVIML_CBC_LOG"))
+    if (settings.cbc_log > 0)
       std::fprintf(stderr, "cbc: final best possible %.10g, handlers' bound %.10g\n", model.getBestPossibleObjValue(),
                    shared.global_bound());
     if (!std::isfinite(bound)) bound = shared.global_bound();
@@ -336,6 +344,7 @@ class CbcBackend final : public MilpBackend {
 std::unique_ptr<MilpBackend> make_cbc_backend() { return std::make_unique<CbcBackend>(); }
 
 double lp_relaxation_value(const Model& m, double time_limit_s) {
+  std::lock_guard<std::mutex> cbc_lock(cbc_mutex());  // COIN-OR state: one solve at a time (docs/api.md)
   OsiClpSolverInterface si;
   load_model(m, si);
   for (int j = 0; j < m.num_vars(); ++j) si.setContinuous(j);

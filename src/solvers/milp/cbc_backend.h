@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ class MilpBackend {
 /// CBC 2.10 through CbcMain0/CbcMain1 (standard presolve, cuts and heuristics), warm start as a
 /// MIP start, own log silenced, progress and interrupt through an event handler.
 std::unique_ptr<MilpBackend> make_cbc_backend();
+
+/// The process-wide lock every CBC/CLP call in diviml holds (docs/api.md, thread safety): CBC
+/// 2.10 is not reentrant, so solves from several threads run one after the other.
+std::mutex& cbc_mutex();
 
 /// Optimal value of the LP relaxation (integrality dropped) with CLP; NaN unless proven optimal
 /// (also when time_limit_s > 0 and Clp's wall-clock limit stops it first).

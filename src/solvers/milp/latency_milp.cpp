@@ -16,6 +16,7 @@
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/cbc_backend.h"
+#include "solvers/milp/milp_settings.h"
 #include "solvers/milp/model.h"
 
 namespace diviml {
@@ -633,9 +634,8 @@ milp::Model build_model(const Instance& in, const Candidate& warm, ModelMap& mm,
   // Symmetrically with tails. With no op of J on k, T >= max_{j in J} lb_j (j's own bound), so
   // the constant is min(h + min tail, max_J lb_j).
   // Measured (docs/milp.md section 12): root bound +1-3%, fewer nodes but 2-4x slower nodes;
-  // proofs faster on some stages, slower on others. Off by default, DIVIML_MILP_HTROWS=1 adds them.
-  const char* env_ht = std::getenv("DIVIML_MILP_HTROWS");
-  const bool ht_rows = env_ht != nullptr && std::string(env_ht) != "0";
+  // proofs faster on some stages, slower on others. Off by default, option milp.ht_rows adds them.
+  const bool ht_rows = milp::current_settings().ht_rows;
   std::vector<double> own_lb(m, 0);
   for (int i = 0; i < m; ++i) {
     own_lb[i] = kInf;

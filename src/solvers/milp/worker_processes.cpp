@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "solvers/milp/milp_settings.h"
+
 namespace diviml {
 
 void ByteReader::need(size_t bytes) const {
@@ -69,6 +71,8 @@ std::vector<std::optional<std::string>> run_in_worker_processes(const std::vecto
   std::vector<std::optional<std::string>> results(jobs.size());
   std::vector<Worker> running;
   size_t next = 0;
+  // Without permission to fork (the front door's default), the jobs run here one by one.
+  const bool allow_fork = milp::current_settings().allow_fork;
   auto run_here = [&](size_t j) {
     try {
       results[j] = jobs[j]();
@@ -79,7 +83,7 @@ std::vector<std::optional<std::string>> run_in_worker_processes(const std::vecto
   while (next < jobs.size() || !running.empty()) {
     while (next < jobs.size() && static_cast<int>(running.size()) < std::max(1, max_parallel)) {
       Worker w;
-      if (start_worker(jobs[next], next, w))
+      if (allow_fork && start_worker(jobs[next], next, w))
         running.push_back(std::move(w));
       else
         run_here(next);

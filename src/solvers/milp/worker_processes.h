@@ -14,7 +14,8 @@
 
 namespace diviml {
 
-/// Each job returns its result serialised as bytes. Returns one entry per job: the bytes, or
+/// Each job returns its result serialised as bytes. When milp::current_settings().allow_fork is
+/// false (milp_settings.h), every job runs in this process, one after the other. Returns one entry per job: the bytes, or
 /// nullopt when the worker failed (threw, crashed, or fork failed: then the job is run in this
 /// process instead, so nullopt means the job itself failed).
 std::vector<std::optional<std::string>> run_in_worker_processes(const std::vector<std::function<std::string()>>& jobs,
