@@ -96,7 +96,10 @@ function runPlanOnce(workers, plan, inputs, run) {
       }
     };
     const handlers = workers.map((x) => { const h = onMsg(x); x.w.on('message', h); return h; });
-    const cleanup = () => workers.forEach((x, i) => x.w.off('message', handlers[i]));
+    // A worker that dies (out of memory, a crash in native code) ends the run with its reason.
+    const died = (e) => { cleanup(); reject(e instanceof Error ? e : new Error(`a device worker exited (code ${e})`)); };
+    workers.forEach((x) => { x.w.on('error', died); x.w.on('exit', died); });
+    const cleanup = () => workers.forEach((x, i) => { x.w.off('message', handlers[i]); x.w.off('error', died); x.w.off('exit', died); });
     for (const x of workers) {
       const mine = {};
       for (const t of plan.graph_inputs) if ((t.to || []).includes(x.dev.name)) mine[t.tensor] = inputs[t.tensor];
