@@ -277,10 +277,10 @@ TEST(Throughput, MemoryRespectedByEveryMethod) {
     auto pb = tight_memory_problem(seed);
     for (const auto& m : throughput_methods()) {
       if (!m.default_in_compare) continue;  // the LLM planners need repeated layers
-      for (double budget : {0.001, 0.05, 2.0})
+      for (double budget : {0.001, 0.05, 0.5})
         for (int R : {1, 2, 0})
           for (int interrupt_ms : {-1, 0, 3}) {
-            if (budget > 1 && interrupt_ms >= 0 && R != 1) continue;  // keep the test short
+            if (budget > 0.1 && interrupt_ms >= 0 && R != 1) continue;  // keep the test short
             std::atomic<bool> stop{interrupt_ms == 0};
             ThroughputOptions o = opts(R, budget);
             o.solve.interrupt = &stop;

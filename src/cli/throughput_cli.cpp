@@ -97,6 +97,7 @@ nlohmann::json schedule_json(const Problem& pb, const ThroughputSchedule& s, con
                 {"lp_complete", e.bound.lp_complete},
                 {"note", e.bound.note},
                 {"load_balance_s", e.bound.load_balance},
+                {"average_s", e.bound.average},
                 {"max_op_s", e.bound.max_op},
                 {"period_bound_at_R_s", e.bound.period_bound(s.replicas)}};
   if (!std::isnan(s.lower_bound_period)) j["milp_period_bound_s"] = s.lower_bound_period;

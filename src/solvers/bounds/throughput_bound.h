@@ -15,6 +15,7 @@ namespace diviml {
 struct ThroughputBound {
   double load_balance = 0;   ///< fractional load balance over devices (no links), seconds per inference
   double lp = 0;             ///< fractional LP over devices, links (I/O included) and memory (0: not solved)
+  double average = 0;        ///< closed form: sum_v min_k p[v][k] / K (fastest work spread over every device)
   double best = 0;           ///< max of the above: P / R >= best
   double max_op = 0;         ///< max_v min_k p[v][k]: P >= max_op for any R
   bool lp_complete = true;   ///< false: the LP with links did not finish in its time (best is the cheaper bound)

@@ -350,8 +350,14 @@ double lp_relaxation_value(const Model& m, double time_limit_s) {
   for (int j = 0; j < m.num_vars(); ++j) si.setContinuous(j);
   si.messageHandler()->setLogLevel(0);
   si.getModelPtr()->messageHandler()->setLogLevel(0);
-  if (time_limit_s > 0) si.getModelPtr()->setMaximumWallSeconds(time_limit_s);
-  si.initialSolve();
+  if (time_limit_s > 0) {
+    // Clp's default initial solve may run its "idiot" crash and a crossover, which ignore the
+    // wall-clock limit; the dual simplex checks it every iteration.
+    si.getModelPtr()->setMaximumWallSeconds(time_limit_s);
+    si.getModelPtr()->dual();
+  } else {
+    si.initialSolve();
+  }
   if (!si.isProvenOptimal()) return std::numeric_limits<double>::quiet_NaN();
   return m.minimize ? si.getObjValue() : -si.getObjValue();
 }
