@@ -35,10 +35,10 @@ struct BatchSolveResult {
 /// Schedules `batch` samples of the per-sample problem. With fixed sizes, runs `method` on that
 /// split. With "auto", scores candidate splits (one micro-batch; one per device in a subset of
 /// the devices with sizes balancing the devices' whole-model times; those shares cut into 2-4
-/// chunks; equal shares) with `method` and with the data-parallel layout of the split (each
-/// micro-batch whole on its device), runs a time-limited method on the two best, polishes the
-/// best by local search when the method uses the time limit (anneal, split, milp), and keeps the
-/// best simulated schedule. Honours opt.time_limit_s and opt.interrupt.
+/// chunks or led by a small micro-batch; equal shares) with `method` and with the data-parallel
+/// layout of the split (each micro-batch whole on its device), runs a time-limited method on the
+/// two best, polishes the best by local search when the method uses the time limit (anneal,
+/// split, milp), and keeps the best simulated schedule. Honours opt.time_limit_s and opt.interrupt.
 BatchSolveResult solve_batch_latency(std::shared_ptr<const Problem> per_sample, const BatchSolveOptions& bo,
                                      const SolveOptions& opt);
 
