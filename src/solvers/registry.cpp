@@ -7,12 +7,22 @@
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
+#include "solvers/memory/feasible_baseline.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/solver.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
+
+namespace {
+/// The improving methods start from the best feasible baseline and never return anything worse
+/// (nor anything that overflows memory when the baseline fits).
+Schedule at_least_baseline(const Problem& pb, const SolveOptions& opt,
+                           Schedule (*method)(const Problem&, const SolveOptions&)) {
+  return no_worse_than_baseline(pb, method(pb, opt), best_feasible_baseline(pb));
+}
+}  // namespace
 
 const std::vector<MethodInfo>& latency_methods() {
   static const std::vector<MethodInfo> methods = {
@@ -28,11 +38,14 @@ const std::vector<MethodInfo>& latency_methods() {
        [](const Problem& pb, const SolveOptions&) { return etf_schedule(pb); }},
       {"random", "random valid placement and random topological order (uses --seed)",
        [](const Problem& pb, const SolveOptions& opt) { return random_schedule(pb, opt.seed); }},
-      {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule},
+      {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, milp_schedule); }},
       {"m-etf", "memory-aware ETF (Baechi m-ETF): only devices with room for the op's weights and tensors", [](const Problem& pb, const SolveOptions&) { return metf_schedule(pb); }},
       {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); }},
-      {"anneal", "simulated annealing over placement and order, from the best list schedule", anneal_schedule},
-      {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule},
+      {"anneal", "simulated annealing over placement and order, from the best list schedule",
+       anneal_schedule},  // starts from and falls back to best_feasible_baseline itself
+      {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, split_schedule); }},
   };
   return methods;
 }
