@@ -10,6 +10,7 @@
 #include "random_instances.h"
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/memory/feasible_baseline.h"
 #include "solvers/memory/memory.h"
 #include "solvers/solver.h"
 
@@ -61,8 +62,8 @@ TEST(Memory, NothingFitsNamesTotalAndLargestOp) {
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("needs 5.00 GB of weights"), std::string::npos) << m;
-    EXPECT_NE(m.find("2.00 GB usable"), std::string::npos) << m;
+    EXPECT_NE(m.find("needs 4.66 GiB of weights"), std::string::npos) << m;
+    EXPECT_NE(m.find("1.86 GiB usable"), std::string::npos) << m;
     EXPECT_NE(m.find("'giant'"), std::string::npos) << m;
   }
   EXPECT_THROW(metf_schedule(pb), InputError);
@@ -167,6 +168,67 @@ TEST(Memory, MetfMatchesEtfQualityWhenMemoryIsAmple) {
     const double metf = simulate_latency(*pb, metf_schedule(*pb)).makespan;
     EXPECT_LE(metf, etf * 1.25 + 1e-9);
   }
+}
+
+}  // namespace
+}  // namespace diviml
+
+namespace diviml {
+namespace {
+
+// Issue 12.3: the improving methods start from, and never fall below, the best baseline that fits.
+TEST(FeasibleBaseline, UnlimitedMemoryIsTheBestListSchedule) {
+  auto pb = random_with_weights(30, 3, 11, INFINITY);
+  std::string name;
+  const Schedule list = best_list_schedule(*pb, &name);
+  const FeasibleBaseline f = best_feasible_baseline(*pb);
+  EXPECT_TRUE(f.fits_memory);
+  EXPECT_EQ(f.name, name);
+  EXPECT_EQ(f.schedule.device, list.device);
+  EXPECT_DOUBLE_EQ(f.makespan, simulate_latency(*pb, list).makespan);
+}
+
+TEST(FeasibleBaseline, TightMemoryBaselineFits) {
+  constexpr double kShare = 0.45;
+  // Capacity for a share of the weights per device: the baseline returned fits whenever one does
+  // (the case where the fastest list schedule overflows is CliIssue12.TightMemory..., on resnet50).
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    auto probe = random_with_weights(40, 3, seed, INFINITY);
+    const double total = probe->graph().total_weight_bytes();
+    auto pb = random_with_weights(40, 3, seed, total * kShare);
+    const FeasibleBaseline f = best_feasible_baseline(*pb);
+    ASSERT_FALSE(f.schedule.device.empty()) << seed;
+    if (!f.fits_memory) continue;
+    const LatencyResult r = simulate_latency(*pb, f.schedule);
+    EXPECT_TRUE(r.memory_violations.empty()) << seed << ": " << f.name;
+    EXPECT_DOUBLE_EQ(r.makespan, f.makespan) << seed;
+  }
+}
+
+TEST(FeasibleBaseline, NoWorseThanBaselineReturnsTheBaselineForAWorseSchedule) {
+  auto pb = random_with_weights(30, 3, 5, INFINITY);
+  const FeasibleBaseline f = best_feasible_baseline(*pb);
+  // The slowest single device is worse than the best baseline on this instance.
+  Schedule worst;
+  double worst_ms = 0;
+  for (int k = 0; k < pb->num_devices(); ++k) {
+    Schedule s = single_device_schedule(*pb, k);
+    const double ms = simulate_latency(*pb, s).makespan;
+    if (ms > worst_ms) worst_ms = ms, worst = s;
+  }
+  ASSERT_GT(worst_ms, f.makespan);
+  worst.method = "anneal";
+  worst.lower_bound = 0.5 * f.makespan;
+  const Schedule s = no_worse_than_baseline(*pb, worst, f);
+  EXPECT_EQ(s.method, "anneal");
+  EXPECT_DOUBLE_EQ(simulate_latency(*pb, s).makespan, f.makespan);
+  EXPECT_DOUBLE_EQ(s.lower_bound, 0.5 * f.makespan);
+  EXPECT_NE(s.notes.find("returned the best feasible baseline"), std::string::npos) << s.notes;
+  // A better schedule is kept as it is.
+  Schedule good = f.schedule;
+  good.method = "split";
+  good.status = SolveStatus::Optimal;
+  EXPECT_EQ(no_worse_than_baseline(*pb, good, f).status, SolveStatus::Optimal);
 }
 
 }  // namespace

@@ -22,20 +22,45 @@ struct CompareArgs {
   ThroughputCliArgs throughput;
 };
 
+/// Refuses unknown method names before any work (device:NAME is checked once the platform is known).
+void check_method_names(const std::vector<std::string>& methods) {
+  std::string names;
+  for (const auto& m : latency_methods()) names += (names.empty() ? "" : ", ") + m.name;
+  for (const auto& m : methods) {
+    if (m.rfind("device:", 0) == 0) continue;
+    bool known = false;
+    for (const auto& x : latency_methods()) known = known || x.name == m;
+    if (!known) throw InputError(fmt::format("--methods: unknown method '{}' (valid: {}, device:NAME)", m, names));
+  }
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 void run_compare(const CompareArgs& a) {
+  check_writable(a.json_out, "--json");
   if (a.objective == "throughput") {
+    check_inferences(a.throughput.inferences);
     install_interrupt_handler();
     run_throughput_compare(a.model, a.solve, a.throughput, a.methods, a.json_out);
     return;
   }
   refuse_throughput_options(a.throughput);
-  auto pb = a.model.load_problem();
-  install_interrupt_handler();
   std::vector<std::string> methods = a.methods;
   if (methods.empty()) {
     for (const auto& m : latency_methods())
-      if (m.name != "random" && m.name != "milp") methods.push_back(m.name);
+      if (m.in_compare) methods.push_back(m.name);
   }
+  check_method_names(methods);
+  auto pb = a.model.load_problem();
+  for (const auto& m : methods)
+    if (m.rfind("device:", 0) == 0 && pb->platform().device_index(m.substr(7)) < 0)
+      throw InputError(fmt::format("--methods: '{}': platform '{}' has no device '{}'", m, pb->platform().name,
+                                   m.substr(7)));
+  install_interrupt_handler();
   BoundOptions bo;
   bo.milp_time_limit_s = a.bound_milp_s;
   bo.threads = a.solve.threads;
@@ -50,31 +75,52 @@ void run_compare(const CompareArgs& a) {
     fastest = solve_latency(*pb, "fastest-device", a.solve.options());
     base = simulate_latency(*pb, fastest).makespan;
   } catch (const InputError&) {
+    fmt::print("(no single device holds the model: no speedup column)\n");
   }
-  fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>10} {:>12} {:>10}\n", "method", "latency", "speedup",
+  fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12} {:>10}\n", "method", "latency", "speedup",
              "lower bound", "gap", "status", "contention", "solve");
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& m : methods) {
+  std::vector<std::string> ran, failed;
+  size_t next = 0;
+  for (; next < methods.size() && !interrupted(); ++next) {
+    const std::string& m = methods[next];
     Schedule s;
     try {
       s = m == "fastest-device" && !std::isnan(base) ? fastest : solve_latency(*pb, m, a.solve.options());
     } catch (const InputError& err) {  // one method failing (e.g. memory) does not hide the others
       fmt::print("{:<16} failed: {}\n", m, err.what());
       rows.push_back({{"method", m}, {"error", err.what()}});
+      failed.push_back(m);
       continue;
     }
+    mark_if_interrupted(s);
+    ran.push_back(m);
     const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
-    fmt::print("{:<16} {:>12} {:>7.2f}x {:>12} {:>7.1f}% {:>10} {:>12} {:>10}\n", m, format_seconds(e.makespan),
-               base / e.makespan, format_seconds(e.lower_bound), 100 * e.gap, to_string(s.status),
-               format_seconds(e.makespan_contention), format_seconds(s.solve_seconds));
-    rows.push_back({{"method", m}, {"makespan_s", e.makespan}, {"speedup", base / e.makespan},
+    const double speedup = base / e.makespan;
+    fmt::print("{:<16} {:>12} {:>8} {:>12} {:>7.1f}% {:>12} {:>12} {:>10}\n", m, format_seconds(e.makespan),
+               std::isfinite(speedup) ? fmt::format("{:.2f}x", speedup) : "-", format_seconds(e.lower_bound),
+               100 * e.gap, to_string(s.status), format_seconds(e.makespan_contention), format_seconds(s.solve_seconds));
+    rows.push_back({{"method", m}, {"makespan_s", e.makespan},
+                    {"speedup", std::isfinite(speedup) ? nlohmann::json(speedup) : nlohmann::json(nullptr)},
                     {"lower_bound_s", e.lower_bound}, {"gap", e.gap}, {"status", std::string(to_string(s.status))},
                     {"makespan_contention_s", e.makespan_contention}, {"solve_seconds", s.solve_seconds}});
   }
-  if (!a.json_out.empty())
-    write_text_file(a.json_out, nlohmann::json{{"graph", g.name}, {"platform", pb->platform().name},
-                                               {"objective", "latency"}, {"rows", rows}}
-                                        .dump(1) + "\n");
+  // After Ctrl-C the remaining methods would only return their baseline at once: they are not run.
+  const std::vector<std::string> not_run(methods.begin() + static_cast<long>(next), methods.end());
+  if (interrupted())
+    fmt::print(stderr, "interrupted: ran {}; not run: {}\n", ran.empty() ? "none" : joined(ran),
+               not_run.empty() ? "none" : joined(not_run));
+  if (!a.json_out.empty()) {
+    nlohmann::json j{{"format", "diviml-comparison"}, {"graph", g.name}, {"platform", pb->platform().name},
+                     {"objective", "latency"}, {"rows", rows}};
+    if (interrupted()) {
+      j["interrupted"] = true;
+      j["not_run"] = not_run;
+    }
+    write_text_file(a.json_out, j.dump(1) + "\n");
+  }
+  if (ran.empty() && !interrupted())
+    throw InputError(fmt::format("every method failed ({})", joined(failed)));
 }
 }  // namespace
 
@@ -83,7 +129,9 @@ void add_compare_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("compare", "run several methods and compare latency, bound and solve time");
   a->model.add(cmd);
   a->solve.add(cmd);
-  cmd->add_option("--methods", a->methods, "comma-separated methods (default: every method except random and milp)")
+  cmd->add_option("--methods", a->methods,
+                  "comma-separated methods (default: every latency method except random and milp); each gets "
+                  "the whole --time-limit")
       ->delimiter(',');
   cmd->add_option("--json", a->json_out, "also write the table as JSON");
   cmd->add_option("--bound-milp-time", a->bound_milp_s,
@@ -94,6 +142,13 @@ void add_compare_command(CLI::App& app) {
       ->check(CLI::IsMember({"latency", "throughput"}))
       ->capture_default_str();
   add_throughput_options(cmd, a->throughput);
+  cmd->footer(
+      "Columns: latency of one inference (simulated, no link contention); speedup over the best single\n"
+      "device; the certified lower bound (the best of all bounds and the method's own); gap =\n"
+      "(latency - bound) / bound; status (heuristic, feasible, optimal, time_limit, interrupted);\n"
+      "contention: the same schedule simulated with link contention; solve: the method's wall time.\n"
+      "--time-limit applies to each method in turn. Exit status 1 when every method failed, 130 after\n"
+      "Ctrl-C (the methods not yet run are listed).");
   cmd->callback([a] { run_compare(*a); });
 }
 

@@ -15,6 +15,7 @@ struct ExportMilpArgs {
 };
 
 void run_export_milp(const ExportMilpArgs& a) {
+  check_writable(a.out, "--out");
   auto pb = a.model.load_problem();
   export_latency_milp(*pb, a.out);
   fmt::print("wrote the latency MILP of {} on {} ({} ops, {} devices) to {}\n", pb->graph().name,

@@ -42,6 +42,7 @@ struct RandWireArgs {
 };
 
 void run_randwire(RandWireArgs& a) {
+  check_writable(a.out, "--output");
   RandWireOptions o = a.opt;
   const bool has_k = a.k->count() > 0, has_p = a.p->count() > 0, has_m = a.m->count() > 0;
   if (o.graph == "ws") {
@@ -66,6 +67,7 @@ struct LlmArgs {
 };
 
 void run_llm(const LlmArgs& a) {
+  check_writable(a.out, "--output");
   // Start from the preset (or the defaults) and apply the options given on the command line.
   LlmOptions o = a.preset.empty() ? LlmOptions{} : llm_preset(a.preset);
   auto given = [&](const char* name) { return a.cmd->get_option(name)->count() > 0; };
@@ -93,11 +95,22 @@ void run_llm(const LlmArgs& a) {
                o.phase, o.phase == "prefill" ? o.seq : 1, o.batch);
 }
 
+/// Help text for an architecture option: its own default is used only without --preset.
+template <typename T>
+std::string with_default(const std::string& what, const T& dflt) {
+  return fmt::format("{} (default {}; with --preset: the preset's)", what, dflt);
+}
+
 }  // namespace
 
 void add_generate_command(CLI::App& app) {
   CLI::App* gen = app.add_subcommand("generate", "write a synthetic model (RandWire network, GPT-style decoder) as graph JSON");
-  gen->require_subcommand(1);
+  gen->require_subcommand(0, 1);
+  gen->callback([gen] {
+    if (gen->get_subcommands().empty())
+      throw InputError("generate: say what to generate: randwire (a randomly wired CNN) or llm (a GPT-style decoder); "
+                       "e.g. diviml generate randwire --help");
+  });
 
   auto rw = std::make_shared<RandWireArgs>();
   CLI::App* r = gen->add_subcommand(
@@ -123,17 +136,14 @@ void add_generate_command(CLI::App& app) {
   l->add_option("--preset", lm->preset, "architecture preset: gpt2 (124M), 7b, 13b (LLaMA), 70b (LLaMA-2, GQA); "
                                         "other options override it")
       ->check(CLI::IsMember({"gpt2", "7b", "13b", "70b"}));
-  l->add_option("--layers", lm->opt.layers, "decoder layers")->capture_default_str();
-  l->add_option("--hidden", lm->opt.hidden, "model width")->capture_default_str();
-  l->add_option("--heads", lm->opt.heads, "attention heads")->capture_default_str();
-  l->add_option("--kv-heads", lm->opt.kv_heads, "key/value heads (grouped-query attention); 0: = heads")
-      ->capture_default_str();
-  l->add_option("--ffn", lm->opt.ffn, "MLP inner width; 0: 4 x hidden")->capture_default_str();
-  l->add_option("--mlp", lm->opt.mlp, "gelu (two matmuls, biases: GPT) or swiglu (three matmuls: LLaMA)")
-      ->capture_default_str();
-  l->add_option("--vocab", lm->opt.vocab, "vocabulary size")->capture_default_str();
-  l->add_option("--positions", lm->opt.positions, "learned position-embedding rows (0: rotary)")
-      ->capture_default_str();
+  l->add_option("--layers", lm->opt.layers, with_default("decoder layers", lm->opt.layers));
+  l->add_option("--hidden", lm->opt.hidden, with_default("model width", lm->opt.hidden));
+  l->add_option("--heads", lm->opt.heads, with_default("attention heads", lm->opt.heads));
+  l->add_option("--kv-heads", lm->opt.kv_heads, with_default("key/value heads (grouped-query attention); 0: = heads", lm->opt.kv_heads));
+  l->add_option("--ffn", lm->opt.ffn, with_default("MLP inner width; 0: 4 x hidden", lm->opt.ffn));
+  l->add_option("--mlp", lm->opt.mlp, with_default("gelu (two matmuls, biases: GPT) or swiglu (three matmuls: LLaMA)", lm->opt.mlp));
+  l->add_option("--vocab", lm->opt.vocab, with_default("vocabulary size", lm->opt.vocab));
+  l->add_option("--positions", lm->opt.positions, with_default("learned position-embedding rows (0: rotary)", lm->opt.positions));
   l->add_flag("--tied-embeddings", lm->opt.tied_embeddings, "LM head shares the embedding matrix");
   l->add_option("--seq", lm->opt.seq, "prefill: prompt tokens per sequence; decode: tokens already cached")
       ->capture_default_str();

@@ -24,6 +24,7 @@ void add_partition_command(CLI::App& app) {
       "partition",
       "split an ONNX model along a schedule: executable segments (one ONNX sub-model each), per-device sub-models, plan.json");
   args->model.add(cmd, /*with_platform=*/false);
+  cmd->get_option("GRAPH")->description("the .onnx model the schedule was made for (only ONNX can be split)");
   cmd->add_option("-s,--schedule", args->schedule, "schedule JSON written by `diviml schedule -o`")->required();
   cmd->add_option("-o,--output", args->out_dir, "output directory (created if needed)")->required();
   cmd->footer(

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/throughput_cli.h"
+#include "cli/usage_table.h"
 #include "report/gantt.h"
 #include "report/latency_report.h"
 #include "solvers/throughput/throughput_solvers.h"
@@ -24,6 +25,11 @@ struct ScheduleArgs {
 };
 
 void run_schedule(const ScheduleArgs& a) {
+  // Outputs are checked before the solve, not after it.
+  check_writable(a.out, "--out");
+  check_writable(a.gantt, "--gantt");
+  check_writable(a.trace, "--trace");
+  check_writable(a.dot, "--dot");
   if (a.batch.active()) {
     if (a.objective != "latency") throw InputError("--micro-batches applies to the latency objective only");
     run_batch_schedule(a.model, a.solve, a.batch, a.method, a.out, a.gantt, a.bound_milp_s);
@@ -31,6 +37,7 @@ void run_schedule(const ScheduleArgs& a) {
   }
   if (a.objective == "throughput") {
     refuse_latency_outputs(a.gantt, a.trace, a.dot);
+    check_inferences(a.throughput.inferences);
     install_interrupt_handler();
     run_throughput_schedule(a.model, a.solve, a.throughput, a.method, a.out);
     return;
@@ -39,6 +46,7 @@ void run_schedule(const ScheduleArgs& a) {
   auto pb = a.model.load_problem();
   install_interrupt_handler();
   Schedule s = solve_latency(*pb, a.method, a.solve.options());
+  mark_if_interrupted(s);
   BoundOptions bo;
   bo.milp_time_limit_s = a.bound_milp_s;
   const LatencyBounds bounds = latency_lower_bounds(*pb, bo);
@@ -47,10 +55,12 @@ void run_schedule(const ScheduleArgs& a) {
   fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {:.1f}%, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),
              format_seconds(e.lower_bound), 100 * e.gap, format_seconds(s.solve_seconds));
+  std::vector<DeviceUsage> use(pb->num_devices());
   for (int k = 0; k < pb->num_devices(); ++k)
-    fmt::print("  {:<14} {:>5} ops  busy {:>12}  memory {:>10}\n", pb->platform().devices[k].name,
-               s.order[k].size(), format_seconds(e.sim.device_busy[k]),
-               format_bytes(e.sim.memory[k].weight_bytes + e.sim.memory[k].peak_activation_bytes));
+    use[k] = {static_cast<long>(s.order[k].size()), e.sim.device_busy[k],
+              e.makespan > 0 ? e.sim.device_busy[k] / e.makespan : 0.0,
+              e.sim.memory[k].weight_bytes + e.sim.memory[k].peak_activation_bytes};
+  print_device_usage(pb->platform(), use, "latency", a.solve.verbose);
   if (!a.out.empty()) write_text_file(a.out, latency_schedule_json(*pb, s, e, bounds).dump(1) + "\n");
   if (!a.gantt.empty()) {
     Schedule shown = s;  // the page shows the certified bound, not only the solver's own
@@ -59,6 +69,7 @@ void run_schedule(const ScheduleArgs& a) {
   }
   if (!a.trace.empty()) write_text_file(a.trace, chrome_trace_json(*pb, s, e.sim));
   if (!a.dot.empty()) write_text_file(a.dot, schedule_dot(*pb, s));
+  if (interrupted()) fmt::print(stderr, "interrupted: the schedule above is the best found before Ctrl-C\n");
 }
 }  // namespace
 
@@ -67,10 +78,12 @@ void add_schedule_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("schedule", "place and order every op of a model on a platform");
   a->model.add(cmd);
   a->solve.add(cmd);
-  std::string methods;
+  std::string methods, tmethods;
   for (const auto& m : latency_methods()) methods += (methods.empty() ? "" : ", ") + m.name;
+  for (const auto& m : throughput_methods()) tmethods += (tmethods.empty() ? "" : ", ") + m.name;
   cmd->add_option("-m,--method", a->method,
-                  "method: " + methods + ", device:NAME; with --objective throughput: " + throughput_method_names())
+                  "latency: " + methods + ", device:NAME; throughput (--objective throughput): " + tmethods +
+                      " (heft means heft-pipeline there)")
       ->capture_default_str();
   cmd->add_option("--objective", a->objective, "latency (one inference) or throughput (a stream)")
       ->check(CLI::IsMember({"latency", "throughput"}))->capture_default_str();
@@ -83,6 +96,12 @@ void add_schedule_command(CLI::App& app) {
       ->capture_default_str();
   add_throughput_options(cmd, a->throughput);
   add_batch_options(cmd, a->batch);
+  cmd->footer(
+      "Output: the summary line gives the method's status (heuristic, feasible, optimal, time_limit,\n"
+      "interrupted), the latency of one inference (simulated), the certified lower bound and\n"
+      "gap = (latency - bound) / bound; then per device its ops, busy time (% of the latency) and\n"
+      "memory (weights + peak activations; KiB/MiB/GiB are powers of 1024). Ctrl-C stops the solve,\n"
+      "writes the best schedule found and exits with status 130. README \"Reading the output\".");
   cmd->callback([a] { run_schedule(*a); });
 }
 

@@ -3,10 +3,18 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <pthread.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "platform/input_check.h"
+#include "platform/units.h"
 #include "problem/batch_split.h"
 
 namespace diviml::cli {
@@ -38,6 +46,39 @@ LoadOptions ModelArgs::load_options(std::vector<std::string>* warnings) const {
   return o;
 }
 
+namespace {
+
+std::string device_names(const Platform& p) {
+  std::string names;
+  for (const Device& d : p.devices) names += (names.empty() ? "" : ", ") + d.name;
+  return names;
+}
+
+/// --memory DEVICE=SIZE: shrinks one device's memory (a bigger device belongs in a platform JSON).
+void apply_memory_override(Platform& p, const std::string& m) {
+  const auto eq = m.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(fmt::format("--memory '{}': expected DEVICE=SIZE such as {}=4GiB", m, p.devices.front().name));
+  const std::string name = m.substr(0, eq);
+  const int k = p.device_index(name);
+  if (k < 0)
+    throw InputError(
+        fmt::format("--memory '{}': platform '{}' has no device '{}' (devices: {})", m, p.name, name, device_names(p)));
+  Device& d = p.devices[k];
+  const double size = parse_bytes(m.substr(eq + 1), "--memory " + m);
+  if (size > d.memory_bytes * (1 + 1e-12))
+    throw InputError(fmt::format("--memory '{}': {} is more than the {} that device '{}' has; --memory only "
+                                 "shrinks a device (describe a bigger one in a platform JSON)",
+                                 m, format_bytes(size), format_bytes(d.memory_bytes), name));
+  if (size <= d.reserve_bytes)
+    throw InputError(fmt::format("--memory '{}': {} leaves nothing for the model on device '{}', whose runtime "
+                                 "reserves {} of it; give more than {}",
+                                 m, format_bytes(size), name, format_bytes(d.reserve_bytes), format_bytes(d.reserve_bytes)));
+  d.memory_bytes = size;
+}
+
+}  // namespace
+
 std::shared_ptr<Graph> ModelArgs::load_graph() const {
   std::vector<std::string> warnings;
   auto g = diviml::load_graph(graph, load_options(&warnings));
@@ -48,33 +89,52 @@ std::shared_ptr<Graph> ModelArgs::load_graph() const {
 std::shared_ptr<Problem> ModelArgs::load_problem() const {
   auto g = load_graph();
   auto p = std::make_shared<Platform>(load_platform(platform));
-  for (const auto& m : memory_overrides) {
-    const auto eq = m.find('=');
-    const int k = eq == std::string::npos ? -1 : p->device_index(m.substr(0, eq));
-    if (k < 0) throw InputError(fmt::format("--memory '{}': expected DEVICE=SIZE with a device of '{}'", m, p->name));
-    p->devices[k].memory_bytes = parse_bytes(m.substr(eq + 1), "--memory " + m);
-  }
+  for (const auto& m : memory_overrides) apply_memory_override(*p, m);
   p->validate();
   std::vector<std::string> warnings;
   std::unique_ptr<ProfileTable> table;
-  if (!profile.empty()) table = std::make_unique<ProfileTable>(ProfileTable::load_csv(profile));
+  if (!profile.empty()) {
+    table = std::make_unique<ProfileTable>(ProfileTable::load_csv(profile));
+    check_profile(*table, *g, *p, &warnings);
+  }
+  check_device_times(*g, *p, &warnings);
   auto pb = std::make_shared<Problem>(g, p, table.get(), &warnings);
   print_warnings(warnings);
   return pb;
 }
 
 void SolveArgs::add(CLI::App* cmd) {
-  cmd->add_option("--time-limit", time_limit_s, "seconds for the whole solve (MILP, split)")
-      ->check(CLI::Range(1e-3, 1e7))
+  cmd->add_option("--time-limit", time_limit_s,
+                  "seconds for one solve (milp, split, anneal; in compare: for each method)")
+      ->check(number_in(1e-3, 1e7, "seconds"))
       ->capture_default_str();
-  cmd->add_option("--threads", threads, "solver threads")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--threads", threads, "solver threads")->check(number_in(1, 256, "threads"))->capture_default_str();
   cmd->add_option("--seed", seed, "random seed (random method, community detection)")->capture_default_str();
   cmd->add_option("--max-part-pairs", max_part_pairs, "split: budget of incomparable op pairs per MILP part")
-      ->check(CLI::Range(1L, 1000000L))
+      ->check(number_in(1, 1000000, "pairs"))
       ->capture_default_str();
-  cmd->add_option("--max-part-ops", max_part_ops, "split: budget of ops per part (overrides --max-part-pairs)")
-      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--max-part-ops", max_part_ops, "split: budget of ops per part (overrides --max-part-pairs; 0: off)")
+      ->check(number_in(0, 100000, "ops"));
   cmd->add_flag("-q,--quiet", quiet, "no progress on stderr");
+  cmd->add_flag("-v,--verbose", verbose, "list every device and link (default: by server, busy links only)");
+}
+
+CLI::Validator number_in(double lo, double hi, const std::string& unit) {
+  return CLI::Validator(
+      [lo, hi, unit](std::string& text) -> std::string {
+        double v = 0;
+        size_t pos = 0;
+        try {
+          v = std::stod(text, &pos);
+        } catch (const std::exception&) {
+          pos = 0;
+        }
+        if (pos == 0 || pos != text.size() || !std::isfinite(v))
+          return fmt::format("'{}' is not a number (expected {} in [{:g}, {:g}])", text, unit, lo, hi);
+        if (v < lo || v > hi) return fmt::format("{} {} is outside [{:g}, {:g}]", text, unit, lo, hi);
+        return "";
+      },
+      fmt::format("{} in [{:g}, {:g}]", unit, lo, hi));
 }
 
 SolveOptions SolveArgs::options() const {
@@ -87,13 +147,38 @@ SolveOptions SolveArgs::options() const {
   o.interrupt = &interrupt_flag();
   if (!quiet)
     o.progress = [](const Progress& p) {
+      // Same units and gap as the result line: latency in us/ms/s, gap relative to the bound.
+      const bool has_inc = std::isfinite(p.incumbent) && p.incumbent > 0;
       const bool has_bound = std::isfinite(p.bound) && p.bound > 0;
-      fmt::print(stderr, "[{:7.1f}s] {:<14} incumbent {:<12} bound {:<12} gap {:<8} nodes {}\n", p.elapsed_s,
-                 p.stage, std::isfinite(p.incumbent) ? fmt::format("{:.6g}s", p.incumbent) : "-",
-                 has_bound ? fmt::format("{:.6g}s", p.bound) : "-",
-                 has_bound && std::isfinite(p.gap) ? fmt::format("{:.2f}%", 100 * p.gap) : "-", p.nodes);
+      fmt::print(stderr, "[{:7.1f} s] {:<14} latency {:<12} bound {:<12} gap {:<8} {} {}\n", p.elapsed_s, p.stage,
+                 has_inc ? format_seconds(p.incumbent) : "-", has_bound ? format_seconds(p.bound) : "-",
+                 has_inc && has_bound ? fmt::format("{:.1f}%", 100 * std::max(0.0, p.incumbent - p.bound) / p.bound)
+                                      : "-",
+                 p.counter, p.nodes);
     };
   return o;
+}
+
+bool interrupted() { return interrupt_flag().load(); }
+
+void mark_if_interrupted(Schedule& s) {
+  if (interrupted() && s.status != SolveStatus::Optimal) s.status = SolveStatus::Interrupted;
+}
+
+void check_writable(const std::string& path, const std::string& option) {
+  if (path.empty() || path == "-") return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::is_directory(p, ec))
+    throw InputError(fmt::format("{} {}: is a directory, not a file", option, path));
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    throw InputError(fmt::format("{} {}: directory '{}' does not exist", option, path, dir.string()));
+  const bool exists = fs::exists(p, ec);
+  if (::access(exists ? path.c_str() : dir.c_str(), W_OK) != 0)
+    throw InputError(fmt::format("{} {}: cannot write there ({})", option, path, exists ? "file is read-only"
+                                                                                          : "directory is not writable"));
 }
 
 std::atomic<bool>& interrupt_flag() {
@@ -108,7 +193,35 @@ extern "C" void on_sigint(int) {
 }
 }  // namespace
 
-void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }
+void install_interrupt_handler() {
+  // CBC's CbcMain1 installs its own SIGINT handler, which then swallowed Ctrl-C (split ran to the
+  // end, exit 0). So SIGINT is blocked in this thread and every thread started later (the
+  // solvers' threads, forked workers) and a watcher thread takes it with sigwait, whatever handler
+  // CBC put in place. The handler stays for any thread started before (none in practice).
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::signal(SIGINT, on_sigint);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::thread([set] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) == 0 && sig == SIGINT) on_sigint(sig);
+      }
+    }).detach();
+  });
+}
+
+void check_inferences(long inferences) {
+  // Reported on main (issue 12.9): 10,000,000 inferences ran past 60 s at 4.8 GB, ~480 B each.
+  constexpr long kMaxInferences = 100000;
+  if (inferences > kMaxInferences)
+    throw InputError(fmt::format("--inferences {}: the pipelined simulation would hold about {} of event times and "
+                                 "run for minutes; at most {} (the default, max(400, 100 R), reaches the steady state)",
+                                 inferences, format_bytes(480.0 * static_cast<double>(inferences)), kMaxInferences));
+}
 
 void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);

@@ -41,6 +41,7 @@ struct SolveArgs {
   long max_part_pairs = 70;
   int max_part_ops = 0;
   bool quiet = false;
+  bool verbose = false;  ///< every device and link in the tables (default: by server, busy links only)
 
   void add(CLI::App* cmd);
   /// Options with a progress printer on stderr (unless quiet) and the Ctrl-C flag.
@@ -50,6 +51,22 @@ struct SolveArgs {
 /// Set by SIGINT once install_interrupt_handler() ran: solvers stop and return their best.
 std::atomic<bool>& interrupt_flag();
 void install_interrupt_handler();
+
+/// True once Ctrl-C was pressed: the command writes what it has, then exits 130 (main.cpp).
+bool interrupted();
+/// A schedule returned after Ctrl-C gets status `interrupted` (unless proven optimal anyway).
+void mark_if_interrupted(Schedule& s);
+
+/// Checks before any solving that `path` can be written (its directory exists and is writable,
+/// it is not a directory); throws InputError naming the option and the path.
+void check_writable(const std::string& path, const std::string& option);
+/// A CLI11 check for a number in [lo, hi] (`unit` names it in the message: "seconds"), which
+/// says "'abc' is not a number" rather than "not in range".
+CLI::Validator number_in(double lo, double hi, const std::string& unit);
+
+/// Refuses a pipelined simulation so long that it would take minutes and gigabytes (--inferences),
+/// saying how large it would be.
+void check_inferences(long inferences);
 
 void print_warnings(const std::vector<std::string>& warnings);
 /// Parses "1x3x224x224".

@@ -8,6 +8,7 @@
 
 #include "api/options_table.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "graph/graph.h"
 #include "schedule/simulator.h"
 #include "solvers/milp/milp_settings.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
+    if (diviml::cli::interrupted()) return 130;  // the best result was written; say it was cut short
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

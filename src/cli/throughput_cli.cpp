@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/usage_table.h"
 #include "report/latency_report.h"
 #include "schedule/throughput.h"
 #include "solvers/throughput/throughput_solvers.h"
@@ -233,14 +234,14 @@ void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, con
              e.pipe.throughput_per_s, e.pipe.inferences, format_seconds(e.pipe.latency_mean_s),
              e.pipe_greedy.throughput_per_s, format_seconds(e.pipe_greedy.latency_mean_s),
              format_seconds(e.pipe_greedy.latency_max_s), format_seconds(e.pipe_greedy.first_latency_s), e.a.bottleneck);
-  const auto& devs = pb->platform().devices;
+  std::vector<DeviceUsage> use(pb->num_devices());  // by server, busy links only unless --verbose
   for (int k = 0; k < pb->num_devices(); ++k)
-    fmt::print("  {:<14} busy {:>12} / period ({:5.1f}%)  memory {:>10}\n", devs[k].name,
-               format_seconds(e.a.device_seconds[k]), 100 * e.a.device_utilisation[k],
-               format_bytes(e.a.memory[k].weight_bytes + e.a.memory[k].peak_activation_bytes));
-  for (const auto& l : e.a.links)
-    fmt::print("  link {:>10} -> {:<10} busy {:>12} / period ({:5.1f}%), {} transfers\n", devs[l.from].name,
-               devs[l.to].name, format_seconds(l.seconds), 100 * l.utilisation, l.transfers);
+    use[k] = {-1, e.a.device_seconds[k], e.a.device_utilisation[k],
+              e.a.memory[k].weight_bytes + e.a.memory[k].peak_activation_bytes};
+  print_device_usage(pb->platform(), use, "period", solve.verbose);
+  std::vector<LinkUsage> links;
+  for (const auto& l : e.a.links) links.push_back({l.from, l.to, l.seconds, l.utilisation, l.transfers});
+  print_link_usage(pb->platform(), links, "period", solve.verbose);
   if (!out_json.empty()) write_text_file(out_json, schedule_json(*pb, s, e, base).dump(1) + "\n");
 }
 

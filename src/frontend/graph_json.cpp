@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frontend/load_graph.h"
+#include "graph/json_input.h"
 
 namespace diviml {
 
@@ -24,13 +25,9 @@ double number(const json& j, const char* key, const std::string& where) {
 }  // namespace
 
 std::shared_ptr<Graph> graph_from_json_text(const std::string& text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InputError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
-  }
+  const json j = parse_json_input(text, origin);
   if (!j.is_object()) throw InputError(origin + ": a graph must be a JSON object");
+  expect_file_kind(j, "diviml-graph", origin);
   if (!j.contains("ops") || !j["ops"].is_array()) throw InputError(origin + ": missing 'ops' array");
   auto g = std::make_shared<Graph>();
   try {

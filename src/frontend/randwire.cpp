@@ -246,6 +246,9 @@ class Builder {
   Graph& g_;
 };
 
+/// Expected edges over all stages; beyond this the generator, the JSON and every solver choke.
+constexpr double kMaxRandWireEdges = 2e6;
+
 void validate(const RandWireOptions& o) {
   auto bad = [](const std::string& what) { throw InputError("randwire: " + what); };
   if (o.graph != "ws" && o.graph != "er" && o.graph != "ba")
@@ -269,6 +272,16 @@ void validate(const RandWireOptions& o) {
     if (o.m < 1 || o.m >= o.nodes)
       bad(fmt::format("ba: m must be >= 1 and < nodes = {} (got {})", o.m, o.nodes));
   }
+  // Refuse before generating what would not fit: --graph er --nodes 10000 has 30 M edges (55 s,
+  // 6.5 GB, a 1.16 GB JSON: about 40 bytes of JSON per edge).
+  const double n = o.nodes;
+  const double per_stage = o.graph == "ws" ? n * o.k / 2 : o.graph == "er" ? o.p * n * (n - 1) / 2 : o.m * (n - o.m);
+  const double edges = per_stage * o.stages;
+  if (edges > kMaxRandWireEdges)
+    bad(fmt::format("{} with {} nodes x {} stages would have about {:.4g} M edges (a graph JSON of about {:.3g} GB); "
+                    "the limit is {:.3g} M edges: lower --nodes{}",
+                    o.graph, o.nodes, o.stages, edges / 1e6, edges * 40 / 1e9, kMaxRandWireEdges / 1e6,
+                    o.graph == "er" ? " or --p" : o.graph == "ws" ? " or --k" : " or --m"));
 }
 
 }  // namespace

@@ -171,10 +171,12 @@ void Graph::finalize() {
           break;
         }
     }
+    // path[i + 1] feeds path[i], and v (= path[seen[v]]) feeds path.back(): printed along the
+    // edges, the cycle runs from path.back() down to v and closes at path.back() again.
     std::string cyc;
     for (size_t i = path.size(); i-- > static_cast<size_t>(seen[v]);)
       cyc += ops[path[i]].name + " -> ";
-    cyc += ops[v].name;
+    cyc += ops[path.back()].name;
     throw InputError(fmt::format("graph '{}' has a cycle: {}", name, cyc));
   }
   topo_rank_.assign(n, 0);

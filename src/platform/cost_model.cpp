@@ -23,6 +23,8 @@ ProfileTable ProfileTable::load_csv(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot open profile", path));
   ProfileTable t;
+  t.origin_ = path;
+  std::map<std::pair<std::string, std::string>, int> first_line;  // a repeated row is ambiguous
   std::string line;
   int lineno = 0;
   while (std::getline(in, line)) {
@@ -46,6 +48,10 @@ ProfileTable ProfileTable::load_csv(const std::string& path) {
     }
     if (!std::isfinite(s) || s < 0)
       throw InputError(fmt::format("{}:{}: seconds must be finite and >= 0 (got {})", path, lineno, f[2]));
+    const auto [it, fresh] = first_line.emplace(std::make_pair(f[0], f[1]), lineno);
+    if (!fresh)
+      throw InputError(fmt::format("{}:{}: second row for op '{}' on device '{}' (the first is line {})", path, lineno,
+                                   f[0], f[1], it->second));
     t.set(f[0], f[1], s);
   }
   return t;

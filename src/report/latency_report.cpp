@@ -38,6 +38,7 @@ json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEv
   const Graph& g = pb.graph();
   const Platform& p = pb.platform();
   json j;
+  j["format"] = "diviml-schedule";
   j["diviml_version"] = DIVIML_VERSION;
   j["graph"] = g.name;
   j["platform"] = p.name;
@@ -82,26 +83,6 @@ json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEv
   }
   if (!e.sim.memory_violations.empty()) j["memory_violations"] = e.sim.memory_violations;
   return j;
-}
-
-std::string format_seconds(double s) {
-  if (!std::isfinite(s)) return "inf";
-  const double a = std::abs(s);
-  if (a == 0) return "0 s";
-  if (a < 1e-3) return fmt::format("{:.2f} us", s * 1e6);
-  if (a < 1) return fmt::format("{:.3f} ms", s * 1e3);
-  return fmt::format("{:.3f} s", s);
-}
-
-std::string format_bytes(double b) {
-  if (!std::isfinite(b)) return "inf";
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (std::abs(b) >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  return fmt::format("{:.1f} {}", b, units[u]);
 }
 
 }  // namespace diviml

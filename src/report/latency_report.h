@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/units.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 
@@ -28,9 +29,5 @@ LatencyEvaluation evaluate_latency(const Problem& pb, const Schedule& s, const L
 /// devices with utilisation and memory, graph and platform names, version.
 nlohmann::json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEvaluation& e,
                                      const LatencyBounds& bounds);
-
-/// Human-friendly seconds ("1.234 ms").
-std::string format_seconds(double s);
-std::string format_bytes(double b);
 
 }  // namespace diviml

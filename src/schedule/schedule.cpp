@@ -12,6 +12,7 @@ std::string_view to_string(SolveStatus s) {
     case SolveStatus::Feasible: return "feasible";
     case SolveStatus::Optimal: return "optimal";
     case SolveStatus::TimeLimit: return "time_limit";
+    case SolveStatus::Interrupted: return "interrupted";
   }
   return "heuristic";
 }

@@ -10,8 +10,9 @@
 
 namespace diviml {
 
-/// Result status of a solve (data, not an error): HiGHS-style model status.
-enum class SolveStatus { Heuristic, Feasible, Optimal, TimeLimit };
+/// Result status of a solve (data, not an error): HiGHS-style model status. Interrupted: the
+/// user stopped the solve (Ctrl-C) and the schedule is the best found until then.
+enum class SolveStatus { Heuristic, Feasible, Optimal, TimeLimit, Interrupted };
 std::string_view to_string(SolveStatus s);
 
 struct Schedule {

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "platform/units.h"
+
 namespace diviml {
 
 void check_schedule_structure(const Problem& pb, const Schedule& s) {
@@ -217,9 +219,9 @@ LatencyResult simulate_latency(const Problem& pb, const Schedule& s, const SimOp
     r.memory[k].peak_activation_bytes = peak;
     if (r.memory[k].used() > r.memory[k].capacity_bytes * (1 + 1e-12))
       r.memory_violations.push_back(fmt::format(
-          "device '{}' needs {:.4g} bytes (weights {:.4g} + peak activations {:.4g} + reserve {:.4g}) but has {:.4g}",
-          pb.platform().devices[k].name, r.memory[k].used(), r.memory[k].weight_bytes, peak,
-          r.memory[k].reserve_bytes, r.memory[k].capacity_bytes));
+          "device '{}' needs {} (weights {} + peak activations {} + reserve {}) but has {}",
+          pb.platform().devices[k].name, format_bytes(r.memory[k].used()), format_bytes(r.memory[k].weight_bytes),
+          format_bytes(peak), format_bytes(r.memory[k].reserve_bytes), format_bytes(r.memory[k].capacity_bytes)));
   }
   return r;
 }

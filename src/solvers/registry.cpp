@@ -7,6 +7,7 @@
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
+#include "solvers/memory/feasible_baseline.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/solver.h"
@@ -14,6 +15,15 @@
 #include "solvers/split/split.h"
 
 namespace diviml {
+
+namespace {
+/// The improving methods start from the best feasible baseline and never return anything worse
+/// (nor anything that overflows memory when the baseline fits).
+Schedule at_least_baseline(const Problem& pb, const SolveOptions& opt,
+                           Schedule (*method)(const Problem&, const SolveOptions&)) {
+  return no_worse_than_baseline(pb, method(pb, opt), best_feasible_baseline(pb));
+}
+}  // namespace
 
 const std::vector<MethodInfo>& latency_methods() {
   static const std::vector<MethodInfo> methods = {
@@ -35,17 +45,21 @@ const std::vector<MethodInfo>& latency_methods() {
       {"random", "random valid placement and random topological order (uses --seed)",
        [](const Problem& pb, const SolveOptions& opt) { return random_schedule(pb, opt.seed); },
        /*exact=*/false, /*randomised=*/true, /*uses_milp=*/false, /*in_compare=*/false},
-      {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline", milp_schedule,
+      {"milp", "exact latency MILP solved with CBC, warm-started by the best baseline",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, milp_schedule); },
        /*exact=*/true, /*randomised=*/false, /*uses_milp=*/true, /*in_compare=*/false},
       {"m-etf", "memory-aware ETF (Baechi m-ETF): only devices with room for the op's weights and tensors", [](const Problem& pb, const SolveOptions&) { return metf_schedule(pb); },
        /*exact=*/false, /*randomised=*/false, /*uses_milp=*/false, /*in_compare=*/true},
       {"m-topo", "memory-aware topological fill (Baechi m-TOPO): devices filled in order up to memory and speed share", [](const Problem& pb, const SolveOptions&) { return mtopo_schedule(pb); },
        /*exact=*/false, /*randomised=*/false, /*uses_milp=*/false, /*in_compare=*/true},
-      {"anneal", "simulated annealing over placement and order, from the best list schedule", anneal_schedule,
+      {"anneal", "simulated annealing over placement and order, from the best list schedule",
+       anneal_schedule,  // starts from and falls back to best_feasible_baseline itself
        /*exact=*/false, /*randomised=*/true, /*uses_milp=*/false, /*in_compare=*/true},
-      {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement", split_schedule,
+      {"split", "DiviML splitting heuristic: MILP per module/part in order, then refinement",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, split_schedule); },
        /*exact=*/false, /*randomised=*/true, /*uses_milp=*/true, /*in_compare=*/true},
-      {"series-dp", "exact series DP: each series module solved by the MILP, optimal when every module is proven", series_dp_schedule,
+      {"series-dp", "exact series DP: each series module solved by the MILP, optimal when every module is proven",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, series_dp_schedule); },
        /*exact=*/true, /*randomised=*/false, /*uses_milp=*/true, /*in_compare=*/true},
   };
   return methods;

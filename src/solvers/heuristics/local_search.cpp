@@ -10,7 +10,9 @@
 
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
+#include "platform/units.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/memory/feasible_baseline.h"
 
 namespace diviml {
 
@@ -141,6 +143,15 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
   for (OpId v = 0; v < n; ++v)
     for (int k = 0; k < K; ++k)
       if (pb.can_run(v, k)) runnable[v].push_back(k);
+  // Weights resident per device: a device move that would push a device's weights past its
+  // usable memory is refused (activations are left to the simulator at the end).
+  std::vector<double> weights(K, 0.0);
+  for (OpId v = 0; v < n; ++v) weights[device[v]] += pb.weight_bytes(v);
+  auto weights_fit = [&](const std::vector<OpId>& ops, int k) {
+    double add = 0;
+    for (OpId u : ops) add += pb.weight_bytes(u);
+    return add <= 0 || weights[k] + add <= pb.memory_capacity(k);
+  };
 
   std::mt19937_64 rng(opt.seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -207,6 +218,8 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
         best_at_cycle_start = best.makespan;
         cycle_start = it;
         dev = best.device;
+        std::fill(weights.begin(), weights.end(), 0.0);
+        for (OpId u = 0; u < n; ++u) weights[dev[u]] += pb.weight_bytes(u);
         ord = best.order;
         for (int i = 0; i < n; ++i) pos[ord[i]] = i;
         cur = best.makespan;
@@ -236,6 +249,7 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
         for (OpId w : g.succ(v))
           if (dev[w] == old && pb.can_run(w, k) && unit(rng) < 0.5) moved.push_back(w);
       }
+      if (!weights_fit(moved, k)) continue;
       for (OpId u : moved) dev[u] = k;
       // Optionally also a new position for v: its old slot may not suit the new device.
       const int from = pos[v];
@@ -244,6 +258,8 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
       if (!accept(eval(dev, ord))) {
         for (OpId u : moved) dev[u] = old;
         if (to != from) move_in_order(ord, pos, to, from);
+      } else {
+        for (OpId u : moved) weights[old] -= pb.weight_bytes(u), weights[k] += pb.weight_bytes(u);
       }
     } else {
       // Order move within the precedence window.
@@ -292,8 +308,10 @@ LocalSearchResult local_search(const Problem& pb, const std::vector<int>& device
 
 Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
   const auto t0 = Clock::now();
-  std::string base_name;
-  Schedule base = best_list_schedule(pb, &base_name);
+  // From the best baseline that fits memory (with tight memory the fastest may not).
+  const FeasibleBaseline feasible = best_feasible_baseline(pb);
+  const Schedule& base = feasible.schedule;
+  const std::string& base_name = feasible.name;
   if (base.device.empty())
     throw InputError("anneal: no list schedule exists for this instance (no device runs every op)");
   const Graph& g = pb.graph();
@@ -310,6 +328,7 @@ Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
       p.bound = std::nan("");
       p.gap = std::nan("");
       p.nodes = moves;
+      p.counter = "moves";
       p.stage = "anneal";
       opt.progress(p);
     };
@@ -318,10 +337,12 @@ Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
   s.status = SolveStatus::Heuristic;
   s.claimed_makespan = r.makespan;
   s.lower_bound = latency_lower_bounds(pb).best;
-  s.notes = fmt::format("from {} ({:.6g} s): {} moves, {} improvements, {} cooling cycles, {:.3g} s", base_name,
-                        base.claimed_makespan, r.moves, r.improvements, r.cycles,
-                        std::chrono::duration<double>(Clock::now() - t0).count());
-  return s;
+  s.notes = fmt::format("from {} ({}): {} moves, {} improvements, {} cooling cycles, {}", base_name,
+                        format_seconds(base.claimed_makespan), r.moves, r.improvements, r.cycles,
+                        format_seconds(std::chrono::duration<double>(Clock::now() - t0).count()));
+  s.method = "anneal";
+  // The search keeps weights within memory but not activations: the simulator decides.
+  return no_worse_than_baseline(pb, std::move(s), feasible);
 }
 
 }  // namespace diviml

@@ -8,19 +8,12 @@
 
 #include <fmt/format.h>
 
+#include "platform/units.h"
 #include "schedule/simulator.h"
 
 namespace diviml {
 
 namespace {
-
-std::string gb(double b) {
-  if (!std::isfinite(b)) return "unlimited";
-  if (std::abs(b) >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
-  if (std::abs(b) >= 1e6) return fmt::format("{:.2f} MB", b / 1e6);
-  if (std::abs(b) >= 1e3) return fmt::format("{:.2f} kB", b / 1e3);
-  return fmt::format("{:.0f} B", b);
-}
 
 double out_bytes(const Graph& g, OpId v) {
   double b = 0;
@@ -89,8 +82,8 @@ void check_memory_feasible(const Problem& pb, const std::string& what) {
   const Graph& g = pb.graph();
   std::string msg = fmt::format("{}: the model does not fit: it needs {} of weights (plus activations) and the {} devices "
                                 "of '{}' offer {} usable in all",
-                                what, gb(r.total_weight_bytes), pb.num_devices(), pb.platform().name,
-                                gb(r.total_usable_bytes));
+                                what, format_bytes(r.total_weight_bytes), pb.num_devices(), pb.platform().name,
+                                format_bytes(r.total_usable_bytes));
   if (!r.unplaceable_ops.empty()) {
     const OpId v = r.unplaceable_ops.front();
     double cap = 0;
@@ -99,11 +92,11 @@ void check_memory_feasible(const Problem& pb, const std::string& what) {
       if (pb.can_run(v, k) && pb.memory_capacity(k) >= cap) cap = pb.memory_capacity(k), dev = pb.platform().devices[k].name;
     msg += fmt::format("; largest op that fits on no device: '{}' needs {} (weights {} + activations {}), the largest "
                        "device that can run it ('{}') has {} usable",
-                       g.ops[v].name, gb(op_footprint_bytes(pb, v)), gb(pb.weight_bytes(v)),
-                       gb(op_footprint_bytes(pb, v) - pb.weight_bytes(v)), dev, gb(cap));
+                       g.ops[v].name, format_bytes(op_footprint_bytes(pb, v)), format_bytes(pb.weight_bytes(v)),
+                       format_bytes(op_footprint_bytes(pb, v) - pb.weight_bytes(v)), dev, format_bytes(cap));
     if (r.unplaceable_ops.size() > 1) msg += fmt::format(" ({} ops fit nowhere)", r.unplaceable_ops.size());
   } else {
-    msg += fmt::format("; largest single op: '{}' ({})", g.ops[r.largest_op].name, gb(r.max_op_bytes));
+    msg += fmt::format("; largest single op: '{}' ({})", g.ops[r.largest_op].name, format_bytes(r.max_op_bytes));
   }
   throw InputError(msg);
 }
@@ -299,7 +292,7 @@ Schedule repair_memory(const Problem& pb, Schedule s) {
       }
     if (bv == kNoOp)
       throw InputError(fmt::format("device '{}' needs {} more memory than it has and none of its ops fits elsewhere",
-                                   pb.platform().devices[over].name, gb(worst)));
+                                   pb.platform().devices[over].name, format_bytes(worst)));
     ++moves;
     if (moves <= 8) moved += fmt::format("{}{}->{}", moved.empty() ? "" : ", ", g.ops[bv].name, pb.platform().devices[bk].name);
     s.device = best_s.device;

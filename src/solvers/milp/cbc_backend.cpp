@@ -265,8 +265,8 @@ class CbcBackend final : public MilpBackend {
           p.elapsed_s = e;
           p.incumbent *= opt.objective_unit;
           p.bound *= opt.objective_unit;
-          p.gap = (std::isfinite(p.incumbent) && std::isfinite(p.bound) && p.incumbent != 0)
-                      ? std::max(0.0, (p.incumbent - p.bound) / std::fabs(p.incumbent))
+          p.gap = (std::isfinite(p.incumbent) && std::isfinite(p.bound) && p.bound > 0)
+                      ? std::max(0.0, (p.incumbent - p.bound) / p.bound)
                       : kNaN;
           p.stage = opt.stage;
           lock.unlock();

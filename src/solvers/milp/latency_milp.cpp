@@ -15,6 +15,7 @@
 
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
+#include "solvers/memory/feasible_baseline.h"
 #include "solvers/milp/cbc_backend.h"
 #include "solvers/milp/milp_settings.h"
 #include "solvers/milp/model.h"
@@ -898,10 +899,13 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
 
 namespace {
 
-/// Warm start from the best list schedule (best_list_schedule); its name and makespan for notes.
+/// Warm start from the best baseline that fits memory (best_feasible_baseline: the best list
+/// schedule unless memory is tight); its name and makespan for notes.
 LatencyMilpRequest warm_from_best_baseline(const Problem& pb, std::string& name, double& makespan) {
   LatencyMilpRequest req;
-  const Schedule s = best_list_schedule(pb, &name);
+  FeasibleBaseline f = best_feasible_baseline(pb);
+  if (!f.name.empty()) name = f.name;
+  const Schedule s = std::move(f.schedule);
   makespan = s.device.empty() ? kInf : s.claimed_makespan;
   req.warm_device = s.device;
   req.warm_start = s.start;

@@ -31,6 +31,7 @@
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
+#include "solvers/memory/feasible_baseline.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/milp/worker_processes.h"
 #include "solvers/split/series_dp.h"
@@ -56,7 +57,9 @@ struct Baseline {
 
 Baseline best_baseline(const Problem& pb) {
   Baseline best;
-  best.schedule = best_list_schedule(pb, &best.name);
+  FeasibleBaseline f = best_feasible_baseline(pb);  // with tight memory the fastest may not fit
+  best.schedule = std::move(f.schedule);
+  best.name = f.name;
   if (best.schedule.device.empty()) return best;
   best.sim = simulate_latency(pb, best.schedule);
   best.makespan = best.sim.makespan;
@@ -118,7 +121,7 @@ class SplitSolver {
     p.elapsed_s = elapsed();
     p.incumbent = incumbent;
     p.bound = lb_;
-    p.gap = (std::isfinite(incumbent) && incumbent > 0) ? (incumbent - lb_) / incumbent : std::nan("");
+    p.gap = (std::isfinite(incumbent) && lb_ > 0) ? (incumbent - lb_) / lb_ : std::nan("");
     p.nodes = nodes;
     p.stage = stage;
     opt_.progress(p);
