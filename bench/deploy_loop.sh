@@ -4,7 +4,7 @@
 # per model: outputs vs the whole model, measured vs predicted latency, roofline error before and
 # after calibration, measured vs predicted two-device speed-up. Prints a Markdown table.
 #
-#   bench/deploy_loop.sh [BUILD_DIR] [MODEL...]      (env: RUNS, WARMUP, SPLIT_TIME, OUT)
+#   bench/deploy_loop.sh [BUILD_DIR] [MODEL...]      (env: RUNS, WARMUP, SPLIT_TIME, OUT, PIN=0 for --no-pin)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -16,6 +16,8 @@ runs=${RUNS:-20}
 warmup=${WARMUP:-3}
 split_time=${SPLIT_TIME:-20}
 out=${OUT:-$(mktemp -d /tmp/diviml-deploy-XXXXXX)}
+pin=()
+[ "${PIN:-1}" = 1 ] || pin=(--no-pin)
 mkdir -p "$out"
 echo "work dir: $out; runs $runs, warm-up $warmup; machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')" >&2
 
@@ -25,7 +27,7 @@ for m in "${models[@]}"; do
   w=$out/$m
   mkdir -p "$w"
   echo "== $m" >&2
-  "$diviml" profile "$model" --device cpu0=cpu:1 --device cpu1=cpu:1 --random-weights 1 --runs "$runs" --warmup "$warmup" \
+  "$diviml" profile "$model" --device cpu0=cpu:1 --device cpu1=cpu:1 --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} \
     -o "$w/profile.csv" --calibrate "$w/calibrated.json" --work-dir "$w/profile" > "$w/profile.txt"
   # Profiled op costs on the calibrated platform (its links are the measured hand-over times).
   "$diviml" schedule "$model" --platform "$w/calibrated.json" --profile "$w/profile.csv" --method split --time-limit "$split_time" \
@@ -36,7 +38,7 @@ for m in "${models[@]}"; do
     -o "$w/roofline_schedule.json" > /dev/null
   "$diviml" partition "$model" --schedule "$w/schedule.json" -o "$w/plan" > "$w/partition.txt"
   set +e
-  "$diviml" run "$w/plan" --random-weights 1 --runs "$runs" --warmup "$warmup" --json > "$w/run.json"
+  "$diviml" run "$w/plan" --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} --json > "$w/run.json"
   rc=$?
   set -e
   rows+=("$(/usr/bin/python3 - "$w" "$m" "$rc" <<'EOF'

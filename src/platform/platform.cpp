@@ -272,7 +272,6 @@ std::vector<std::string> platform_preset_names() {
   std::vector<std::string> r;
   for (const auto& [name, text] : embedded_platform_presets()) r.push_back(name);
   r.push_back("identical:N");
-  r.push_back("local-cpu:N");
   return r;
 }
 
@@ -296,7 +295,7 @@ Platform load_platform(const std::string& spec) {
   if (!in) {
     std::string names;
     for (const auto& n : platform_preset_names()) names += (names.empty() ? "" : ", ") + n;
-    throw InputError(fmt::format("platform '{}': neither a preset ({}) nor a readable file", spec, names));
+    throw InputError(fmt::format("platform '{}': neither a preset ({}, local-cpu:N) nor a readable file", spec, names));
   }
   std::stringstream ss;
   ss << in.rdbuf();
