@@ -27,7 +27,7 @@ std::shared_ptr<Graph> graph_from_json_text(const std::string& text, const std::
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw InputError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
   }
   if (!j.is_object()) throw InputError(origin + ": a graph must be a JSON object");

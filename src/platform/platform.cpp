@@ -159,7 +159,7 @@ Platform platform_from_json_text(const std::string& text, const std::string& ori
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw InputError(fmt::format("{}: not valid JSON: {}", origin, e.what()));
   }
   if (!j.is_object()) throw InputError(origin + ": platform must be a JSON object");
