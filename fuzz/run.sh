@@ -28,13 +28,14 @@ for h in "${harnesses[@]}"; do
   for f in ${seeds[$h]}; do [ -f "$f" ] && cp -n "$f" "$corpus/" 2>/dev/null; done
   for f in "$root"/fuzz/regressions/"$h"/*; do [ -f "$f" ] && cp -n "$f" "$corpus/"; done
   log="$build/fuzz_$h.log"
+  start=$SECONDS
   nice -n 19 "$build/fuzz/fuzz_$h" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2560 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*')
-  echo "fuzz_$h: exit $rc, ${execs:-?} executions in ${seconds} s, coverage ${cov:-?} edges, ${ft:-?} features, corpus $(ls "$corpus" | wc -l) inputs, artifacts $(ls "$artifacts" | wc -l)"
+  echo "fuzz_$h: exit $rc, ${execs:-?} executions in $((SECONDS - start)) s (budget ${seconds} s), coverage ${cov:-?} edges, ${ft:-?} features, corpus $(ls "$corpus" | wc -l) inputs, artifacts $(ls "$artifacts" | wc -l)"
   [ $rc -ne 0 ] && status=1
   replay="$root/build/fuzz/fuzz_replay_$h"
   for t in "$artifacts"/timeout-*; do

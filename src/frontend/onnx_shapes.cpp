@@ -38,6 +38,23 @@ int64_t axis_of(int64_t a, int64_t r, const char* what = "axis") {
   return a < 0 ? a + r : a;
 }
 
+// Checked dimension arithmetic: attributes and values come from the file and may be anything.
+int64_t mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) fail("dimension arithmetic overflows");
+  return r;
+}
+int64_t add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) fail("dimension arithmetic overflows");
+  return r;
+}
+/// A dimension computed in floating point; fails when not representable.
+int64_t to_dim(double v) {
+  if (!(v >= 0 && v < 9.0e15)) fail("dimension out of range");
+  return static_cast<int64_t>(v);
+}
+
 double product(const Dims& d, size_t from = 0, size_t to = SIZE_MAX) {
   double p = 1;
   for (size_t i = from; i < d.size() && i < to; ++i) p *= static_cast<double>(d[i]);
@@ -111,18 +128,19 @@ Dims window_output(ShapeContext& c, const Dims& x, const Dims& kernel, bool ceil
   const std::string auto_pad = c.attr_string("auto_pad", "NOTSET");
   Dims out(n);
   for (size_t i = 0; i < n; ++i) {
-    const int64_t in = x[i + 2], s = strides[i], ek = dil[i] * (kernel[i] - 1) + 1;
-    if (s <= 0) fail("stride must be positive");
+    const int64_t in = x[i + 2], s = strides[i];
+    if (s <= 0 || dil[i] <= 0 || kernel[i] <= 0) fail("strides, dilations and kernel sizes must be positive");
+    const int64_t ek = add(mul(dil[i], kernel[i] - 1), 1);
     int64_t o;
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      o = (in + s - 1) / s;
+      o = add(in, s - 1) / s;
     } else if (auto_pad == "VALID") {
       o = (in - ek) / s + 1;
     } else {
-      const int64_t span = in + pads[i] + pads[i + n] - ek;
+      const int64_t span = add(add(in, pads[i]), add(pads[i + n], -ek));
       if (ceil_mode) {
         o = (span + s - 1) / s + 1;
-        if ((o - 1) * s >= in + pads[i]) --o;  // the last window must start inside the input
+        if (mul(o - 1, s) >= add(in, pads[i])) --o;  // the last window must start inside the input
       } else {
         o = span >= 0 ? span / s + 1 : 0;
       }
@@ -142,7 +160,7 @@ ShapeRule conv(size_t xi, size_t wi, int32_t out_type_from_input = -1, int32_t f
     if (x->size() < 3 || w->size() != x->size())
       fail(fmt::format("input {} and weights {} have incompatible ranks", dims_text(*x), dims_text(*w)));
     const int64_t group = c.attr_int("group", 1);
-    if (group <= 0 || (*w)[1] * group != (*x)[1])
+    if (group <= 0 || mul((*w)[1], group) != (*x)[1])
       fail(fmt::format("input {} has {} channels, the weights {} with group {} need {}", dims_text(*x), (*x)[1],
                        dims_text(*w), group, (*w)[1] * group));
     Dims kernel(w->begin() + 2, w->end());
@@ -173,15 +191,17 @@ bool conv_transpose(ShapeContext& c) {
   if (strides.size() != n || dil.size() != n || pads.size() != 2 * n || opad.size() != n)
     fail("strides/dilations/pads/output_padding do not match the kernel's rank");
   const std::string auto_pad = c.attr_string("auto_pad", "NOTSET");
-  Dims out = {(*x)[0], (*w)[1] * group};
+  if (group <= 0) fail("group must be positive");
+  Dims out = {(*x)[0], mul((*w)[1], group)};
   for (size_t i = 0; i < n; ++i) {
     int64_t o;
     if (!oshape.empty()) {
       o = oshape[oshape.size() - n + i];
     } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      o = (*x)[i + 2] * strides[i];
+      o = mul((*x)[i + 2], strides[i]);
     } else {
-      o = strides[i] * ((*x)[i + 2] - 1) + opad[i] + ((*w)[i + 2] - 1) * dil[i] + 1 - pads[i] - pads[i + n];
+      o = add(add(mul(strides[i], (*x)[i + 2] - 1), opad[i]), add(mul((*w)[i + 2] - 1, dil[i]), 1));
+      o = add(o, -add(pads[i], pads[i + n]));
     }
     if (o <= 0) fail("non-positive output size");
     out.push_back(o);
@@ -339,7 +359,7 @@ bool concat(ShapeContext& c) {
     for (size_t k = 0; k < d->size(); ++k)
       if (static_cast<int64_t>(k) != a && (*d)[k] != (*first)[k])
         fail(fmt::format("inputs {} and {} differ outside axis {}", dims_text(*first), dims_text(*d), a));
-    sum += (*d)[static_cast<size_t>(a)];
+    sum = add(sum, (*d)[static_cast<size_t>(a)]);
   }
   if (!first) { c.why = "no inputs"; return false; }
   Dims out = *first;
@@ -367,7 +387,8 @@ bool split(ShapeContext& c) {
     if (parts <= 0) fail("num_outputs must be positive");
     if (c.attr("num_outputs")) {
       // Opset 18: the last chunk is smaller when the axis does not divide evenly.
-      const int64_t chunk = (len + parts - 1) / parts;
+      if (parts != n) fail(fmt::format("num_outputs {} for {} outputs", parts, n));
+      const int64_t chunk = add(len, parts - 1) / parts;
       for (int64_t k = 0; k < parts; ++k) sizes.push_back(std::max<int64_t>(0, std::min(chunk, len - k * chunk)));
     } else {
       if (len % parts) fail(fmt::format("axis of length {} does not split into {} equal parts", len, parts));
@@ -376,7 +397,12 @@ bool split(ShapeContext& c) {
   }
   if (static_cast<int64_t>(sizes.size()) != n)
     fail(fmt::format("{} split sizes for {} outputs", sizes.size(), n));
-  if (std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) != len)
+  int64_t total = 0;
+  for (int64_t v : sizes) {
+    if (v < 0) fail("negative split size");
+    total = add(total, v);
+  }
+  if (total != len)
     fail(fmt::format("split sizes {} do not add up to {}", dims_text(sizes), len));
   for (size_t k = 0; k < sizes.size(); ++k) {
     Dims o = *x;
@@ -417,14 +443,16 @@ bool slice(ShapeContext& c) {
     int64_t s = starts[k], e = ends[k];
     if (s < 0) s += d;
     if (e < 0 && e > INT64_MIN / 2) e += d;
-    if (st > 0) {
+    if (d == 0) {
+      out[ax] = 0;
+    } else if (st > 0) {
       s = std::clamp<int64_t>(s, 0, d);
       e = std::clamp<int64_t>(e, 0, d);
-      out[ax] = e > s ? (e - s + st - 1) / st : 0;
+      out[ax] = e > s ? (e - s - 1) / st + 1 : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, d - 1);
       e = std::clamp<int64_t>(e, -1, d - 1);
-      out[ax] = s > e ? (s - e + (-st) - 1) / (-st) : 0;
+      out[ax] = s > e ? (st == INT64_MIN ? 1 : (s - e - 1) / (-st) + 1) : 0;
     }
   }
   c.set(0, out, c.elem_type(0));
@@ -469,7 +497,7 @@ bool pad(ShapeContext& c) {
   const size_t n = axes.size();
   for (size_t k = 0; k < n; ++k) {
     const auto a = static_cast<size_t>(axis_of(axes[k], r));
-    out[a] += pads[k] + pads[k + n];
+    out[a] = add(out[a], add(pads[k], pads[k + n]));
     if (out[a] < 0) fail("padding leaves a negative size");
   }
   c.set(0, out, c.elem_type(0));
@@ -482,7 +510,7 @@ bool tile(ShapeContext& c) {
   if (!x || !rep) return false;
   if (rep->size() != x->size()) fail("repeats do not match the input's rank");
   Dims out = *x;
-  for (size_t i = 0; i < out.size(); ++i) out[i] *= (*rep)[i];
+  for (size_t i = 0; i < out.size(); ++i) out[i] = mul(out[i], (*rep)[i]);
   c.set(0, out, c.elem_type(0));
   return true;
 }
@@ -518,8 +546,10 @@ bool gather_nd(ShapeContext& c) {
   const Dims* x = c.shape(0);
   const Dims* idx = c.shape(1);
   if (!x || !idx) return false;
-  const auto b = static_cast<size_t>(c.attr_int("batch_dims", 0));
+  const int64_t bd = c.attr_int("batch_dims", 0);
   if (idx->empty()) fail("indices must have rank >= 1");
+  if (bd < 0 || idx->back() < 0 || bd > static_cast<int64_t>(x->size())) fail("batch_dims or indices out of range");
+  const auto b = static_cast<size_t>(bd);
   const auto last = static_cast<size_t>(idx->back());
   if (b + last > x->size()) fail("indices address more dims than the data has");
   Dims out(idx->begin(), idx->end() - 1);
@@ -533,8 +563,8 @@ bool depth_to_space(ShapeContext& c) {
   if (!x) return false;
   if (x->size() != 4) fail("input must be 4-D");
   const int64_t b = c.attr_int("blocksize", 1);
-  if (b <= 0 || (*x)[1] % (b * b)) fail("channels are not a multiple of blocksize^2");
-  c.set(0, {(*x)[0], (*x)[1] / (b * b), (*x)[2] * b, (*x)[3] * b}, c.elem_type(0));
+  if (b <= 0 || (*x)[1] % mul(b, b)) fail("channels are not a multiple of blocksize^2");
+  c.set(0, {(*x)[0], (*x)[1] / (b * b), mul((*x)[2], b), mul((*x)[3], b)}, c.elem_type(0));
   return true;
 }
 
@@ -544,7 +574,7 @@ bool space_to_depth(ShapeContext& c) {
   if (x->size() != 4) fail("input must be 4-D");
   const int64_t b = c.attr_int("blocksize", 1);
   if (b <= 0 || (*x)[2] % b || (*x)[3] % b) fail("spatial dims are not multiples of blocksize");
-  c.set(0, {(*x)[0], (*x)[1] * b * b, (*x)[2] / b, (*x)[3] / b}, c.elem_type(0));
+  c.set(0, {(*x)[0], mul(mul((*x)[1], b), b), (*x)[2] / b, (*x)[3] / b}, c.elem_type(0));
   return true;
 }
 
@@ -553,7 +583,7 @@ bool one_hot(ShapeContext& c) {
   if (!idx) return false;
   const auto* depth_i = c.values.size() > 1 && c.values[1] ? c.values[1] : nullptr;
   if (!depth_i) { c.why = "depth is computed at run time"; return false; }
-  const int64_t depth = depth_i->is_float ? static_cast<int64_t>(depth_i->f.at(0)) : depth_i->i.at(0);
+  const int64_t depth = depth_i->is_float ? to_dim(depth_i->f.at(0)) : depth_i->i.at(0);
   const int64_t r = static_cast<int64_t>(idx->size()) + 1;
   const int64_t a = axis_of(c.attr_int("axis", -1), r);
   Dims out = *idx;
@@ -606,7 +636,7 @@ bool resize(ShapeContext& c) {
     if (scales.size() != axes.size()) fail(fmt::format("{} scales for {} axes", scales.size(), axes.size()));
     for (size_t k = 0; k < axes.size(); ++k) {
       auto& d = out[static_cast<size_t>(axes[k])];
-      d = static_cast<int64_t>(std::floor(static_cast<double>(d) * scales[k] + 1e-9));
+      d = to_dim(std::floor(static_cast<double>(d) * scales[k] + 1e-9));
     }
     c.set(0, out, c.elem_type(0));
     return true;
@@ -626,7 +656,7 @@ bool resize(ShapeContext& c) {
       }
       for (size_t k = 0; k < axes.size(); ++k) {
         auto& d = out[static_cast<size_t>(axes[k])];
-        d = static_cast<int64_t>(std::round(static_cast<double>(d) * s));
+        d = to_dim(std::round(static_cast<double>(d) * s));
       }
     }
     c.set(0, out, c.elem_type(0));
@@ -644,7 +674,7 @@ bool col2im(ShapeContext& c) {
   if (!x || !img || !blk) return false;
   if (x->size() != 3 || img->size() != blk->size()) fail("input must be 3-D and image_shape match block_shape");
   const double bp = product(*blk);
-  if (bp <= 0 || (*x)[1] % static_cast<int64_t>(bp)) fail("channels are not a multiple of the block size");
+  if (!(bp > 0 && bp < 9.0e15) || (*x)[1] % static_cast<int64_t>(bp)) fail("channels are not a multiple of the block size");
   Dims out = {(*x)[0], (*x)[1] / static_cast<int64_t>(bp)};
   out.insert(out.end(), img->begin(), img->end());
   c.set(0, out, c.elem_type(0));
@@ -684,7 +714,7 @@ bool reshape(ShapeContext& c) {
   if (infer >= 0) {
     if (known == 0 || std::fmod(total, known) != 0)
       fail(fmt::format("input {} cannot be reshaped to {}", dims_text(*x), dims_text(s)));
-    s[static_cast<size_t>(infer)] = static_cast<int64_t>(total / known);
+    s[static_cast<size_t>(infer)] = to_dim(total / known);
   } else if (known != total) {
     fail(fmt::format("input {} ({} elements) cannot be reshaped to {}", dims_text(*x), total, dims_text(s)));
   }
@@ -699,7 +729,7 @@ bool flatten(ShapeContext& c) {
   int64_t a = c.attr_int("axis", 1);
   if (a < -r || a > r) fail(fmt::format("axis {} is out of range for rank {}", a, r));
   if (a < 0) a += r;
-  c.set(0, {static_cast<int64_t>(product(*x, 0, static_cast<size_t>(a))), static_cast<int64_t>(product(*x, static_cast<size_t>(a)))},
+  c.set(0, {to_dim(product(*x, 0, static_cast<size_t>(a))), to_dim(product(*x, static_cast<size_t>(a)))},
         c.elem_type(0));
   return true;
 }
@@ -812,7 +842,7 @@ bool range(ShapeContext& c) {
   }
   if (v[2] == 0) fail("delta 0");
   const double n = std::max(0.0, std::ceil((v[1] - v[0]) / v[2]));
-  c.set(0, {static_cast<int64_t>(n)}, c.elem_type(0));
+  c.set(0, {to_dim(n)}, c.elem_type(0));
   return true;
 }
 
@@ -892,7 +922,7 @@ bool attention(ShapeContext& c) {
     if (pk->size() != 4) fail("past_key must be 4-D");
     past = (*pk)[2];
   }
-  const int64_t total = past + skv;
+  const int64_t total = add(past, skv);
   const int32_t t = c.elem_type(0);
   if (q->size() == 4) c.set(0, {b, hq, sq, dv}, t);
   else c.set(0, {b, sq, hq * dv}, t);
@@ -1119,7 +1149,12 @@ bool eval_node(const onnx::NodeProto& n, int64_t opset, const std::unordered_map
     auto it = n.input_size() ? info.find(n.input(0)) : info.end();
     if (it == info.end() || !it->second.shape_known) return false;
     const auto& d = it->second.dims;
-    if (t == "Size") { out.i = {static_cast<int64_t>(product(d))}; return true; }
+    if (t == "Size") {
+      const double p = product(d);
+      if (!(p < 9.0e15)) return false;
+      out.i = {static_cast<int64_t>(p)};
+      return true;
+    }
     const auto r = static_cast<int64_t>(d.size());
     int64_t s = attr_i("start", 0), e = attr_i("end", r);
     if (s < 0) s += r;
@@ -1152,7 +1187,9 @@ bool eval_node(const onnx::NodeProto& n, int64_t opset, const std::unordered_map
         d->i.size() != 1 || d->i[0] == 0)
       return false;
     const int64_t st = a->i[0], lim = b->i[0], dl = d->i[0];
-    const int64_t cnt = std::max<int64_t>(0, (lim - st + dl + (dl > 0 ? -1 : 1)) / dl);
+    const double span = std::ceil((static_cast<double>(lim) - static_cast<double>(st)) / static_cast<double>(dl));
+    if (!(span < 4096)) return false;
+    const int64_t cnt = std::max<int64_t>(0, static_cast<int64_t>(span));
     if (cnt > 4096) return false;
     for (int64_t k = 0; k < cnt; ++k) out.i.push_back(st + k * dl);
     out.dims = {cnt};
@@ -1236,11 +1273,12 @@ bool eval_node(const onnx::NodeProto& n, int64_t opset, const std::unordered_map
     if (na != nb) out.dims = na > nb ? a->dims : b->dims;
     for (size_t i = 0; i < m; ++i) {
       const int64_t x = a->i[na == 1 ? 0 : i], y = b->i[nb == 1 ? 0 : i];
-      if ((t == "Div" || t == "Mod") && y == 0) return false;
+      if ((t == "Div" || t == "Mod") && (y == 0 || (y == -1 && x == INT64_MIN))) return false;
       int64_t v;
-      if (t == "Add") v = x + y;
-      else if (t == "Sub") v = x - y;
-      else if (t == "Mul") v = x * y;
+      using U = uint64_t;  // two's-complement wrap instead of signed-overflow UB
+      if (t == "Add") v = static_cast<int64_t>(static_cast<U>(x) + static_cast<U>(y));
+      else if (t == "Sub") v = static_cast<int64_t>(static_cast<U>(x) - static_cast<U>(y));
+      else if (t == "Mul") v = static_cast<int64_t>(static_cast<U>(x) * static_cast<U>(y));
       else if (t == "Div") v = x / y;
       else if (t == "Mod") v = x % y;
       else if (t == "Max") v = std::max(x, y);
