@@ -429,7 +429,7 @@ TEST(Milp, InterruptDuringSearchStopsEarly) {
   o.seed = 1;
   auto pb = std::make_shared<Problem>(generate_randwire(o), std::make_shared<Platform>(load_platform("paper-node")));
   std::atomic<bool> stop{false};
-  SolveOptions so = quick(60);
+  SolveOptions so = quick(600);
   so.interrupt = &stop;
   std::thread t([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -439,7 +439,9 @@ TEST(Milp, InterruptDuringSearchStopsEarly) {
   const Schedule s = milp_schedule(*pb, so);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   t.join();
-  EXPECT_LT(secs, 30);  // CBC obeys the stop at its next event (root cut passes can take seconds)
+  // CBC obeys the stop at its next event (root cut passes can take seconds; tens on a loaded
+  // machine): far below the 600 s limit it would otherwise run to, whatever the machine's speed.
+  EXPECT_LT(secs, 300);
   EXPECT_EQ(s.status, SolveStatus::TimeLimit);
   expect_consistent(*pb, s);
   for (const Schedule& b : baselines(*pb))
