@@ -127,7 +127,9 @@ TEST(SeriesDp, EqualsExhaustiveSearchOnSeriesParallelGraphs) {
       ++exact;
       EXPECT_NEAR(r.bound, opt, 1e-6 * opt) << "seed " << seed;
     }
-    if (s.status == SolveStatus::Optimal) EXPECT_NEAR(ms, opt, 1e-6 * opt) << "seed " << seed;
+    if (s.status == SolveStatus::Optimal) {
+      EXPECT_NEAR(ms, opt, 1e-6 * opt) << "seed " << seed;
+    }
     EXPECT_EQ(s.status == SolveStatus::Optimal, meets_bound(ms, s.lower_bound)) << "seed " << seed;
     // bound <= optimum <= every schedule
     for (auto fn : {heft_schedule, peft_schedule, etf_schedule}) {
@@ -166,19 +168,19 @@ TEST(SeriesDp, DeepGraphInputCountsAsAlreadySent) {
 }
 
 TEST(SeriesDp, NoOptimalClaimWhenMemoryBinds) {
-  // Each op weighs 1 byte and each device holds only a few: the modules, solved with the full
+  // Each op weighs 100 bytes and d0 holds only two: the modules, solved with the full
   // memory each, want more than fits. Whatever comes back, `optimal` must be backed by the
   // memory-feasible optimum, and the bound must stay below it.
   int claimed = 0, checked = 0;
   for (uint64_t seed = 301; seed <= 310; ++seed) {
     SpOptions o;
     o.early_output = false;
-    o.weight = 1;
+    o.weight = 100;
     auto pb0 = series_parallel_problem(seed, o);
     auto plat = std::make_shared<Platform>(pb0->platform());
     const int n = pb0->num_ops();
-    plat->devices[0].memory_bytes = 2;  // d0 (also the I/O device) fits 2 ops
-    plat->devices[1].memory_bytes = n;  // d1 fits all
+    plat->devices[0].memory_bytes = 250;  // d0 (also the I/O device): 2 ops' weights + activations
+    plat->devices[1].memory_bytes = 100.0 * n + 1000;  // d1 fits all
     Problem pb(pb0->graph_ptr(), plat);
     const double opt_mem = testing::brute_force_optimum(pb, true);
     ASSERT_TRUE(std::isfinite(opt_mem));
@@ -256,7 +258,7 @@ TEST(SeriesDp, IdenticalModulesAreSolvedOnce) {
   EXPECT_TRUE(r12.exact);
   EXPECT_GE(r12.reused, 10);
   EXPECT_LE(r12.milp_solves, r3.milp_solves + 4);
-  EXPECT_GT(r12.bound, 3.5 * r3.bound);
+  EXPECT_GT(r12.bound, 3 * r3.bound);
 }
 
 TEST(SeriesDp, CertifiedStatusAndIntegerRounding) {

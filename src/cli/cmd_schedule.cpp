@@ -19,7 +19,8 @@ struct ScheduleArgs {
   std::string method = "heft";
   std::string objective = "latency";
   std::string out, gantt, trace, dot;
-  double bound_milp_s = 2;
+  double bound_milp_s = 0;
+  bool no_bound = false;
   ThroughputCliArgs throughput;
   BatchCliArgs batch;
 };
@@ -47,10 +48,10 @@ void run_schedule(const ScheduleArgs& a) {
   install_interrupt_handler();
   Schedule s = solve_latency(*pb, a.method, a.solve.options());
   mark_if_interrupted(s);
-  BoundOptions bo;
-  bo.milp_time_limit_s = a.bound_milp_s;
-  const LatencyBounds bounds = latency_lower_bounds(*pb, bo);
+  const LatencyBounds bounds = reported_latency_bounds(*pb, a.no_bound ? BoundLevel::None : BoundLevel::Series,
+                                                       a.solve.threads, a.bound_milp_s);
   const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
+  s.status = certified_status(s.status, e.makespan, e.lower_bound);
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {:.1f}%, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),
@@ -91,9 +92,10 @@ void add_schedule_command(CLI::App& app) {
   cmd->add_option("--gantt", a->gantt, "write a Gantt chart (self-contained HTML)");
   cmd->add_option("--trace", a->trace, "write a Chrome/Perfetto trace JSON");
   cmd->add_option("--dot", a->dot, "write the placement as Graphviz DOT");
-  cmd->add_option("--bound-milp-time", a->bound_milp_s, "seconds in total for per-module MILP lower bounds (0: only the closed-form bounds)")
+  cmd->add_option("--bound-milp-time", a->bound_milp_s, "extra seconds of wall-clock per-module MILP bounds (0: only the reproducible series-DP bound)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  cmd->add_flag("--no-bound", a->no_bound, "skip the lower bound (the solver's own bound, if any, is still reported)");
   add_throughput_options(cmd, a->throughput);
   add_batch_options(cmd, a->batch);
   cmd->footer(

@@ -471,10 +471,11 @@ LatencyBounds latency_lower_bounds(const Problem& pb, const BoundOptions& opt) {
   return lb;
 }
 
-LatencyBounds reported_latency_bounds(const Problem& pb, BoundLevel level, int threads) {
+LatencyBounds reported_latency_bounds(const Problem& pb, BoundLevel level, int threads, double extra_milp_time_s) {
   if (level == BoundLevel::None) return {};
   BoundOptions bo;
   bo.threads = threads;
+  bo.milp_time_limit_s = extra_milp_time_s;
   bo.series_dp = level == BoundLevel::Series && pb.num_ops() <= kSeriesBoundMaxOps;
   return latency_lower_bounds(pb, bo);
 }

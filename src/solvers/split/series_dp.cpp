@@ -95,6 +95,7 @@ class Solver {
   std::vector<int> local_;  ///< op -> index within its module
   std::map<std::string, PairValue> pairs_;
   std::map<std::string, bool> free_solved_;
+  std::map<std::string, int> best_solution_;  ///< per module signature: a solution to warm-start from
   std::vector<ModuleSchedule> solutions_;
   int milp_solves_ = 0;
 };
@@ -337,6 +338,19 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   req.ignore_graph_outputs = !md.last;
   req.max_nodes = opt_.max_nodes;
   if (x >= 0) req.pinned.push_back({md.exit, x});
+  // Warm start: the best schedule found so far for an identical module (another entry or exit
+  // device), with the exit moved to the pinned device; the MILP re-times it in its own model.
+  auto best_it = best_solution_.find(md.signature);
+  if (best_it != best_solution_.end()) {
+    const ModuleSchedule& w = solutions_[best_it->second];
+    req.warm_device.assign(n, -1);
+    req.warm_start.assign(n, 0.0);
+    for (size_t j = 0; j < md.ops.size(); ++j) {
+      req.warm_device[md.ops[j]] = w.dev[j];
+      req.warm_start[md.ops[j]] = w.start[j];
+    }
+    if (x >= 0) req.warm_device[md.exit] = x;
+  }
   SolveOptions so;
   so.time_limit_s = opt_.module_time_limit_s;
   so.threads = 1;
@@ -367,6 +381,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   }
   const int sol = static_cast<int>(solutions_.size());
   solutions_.push_back(std::move(s));
+  if (!best_solution_.count(md.signature)) best_solution_[md.signature] = sol;
   const bool optimal = r->status == SolveStatus::Optimal;
   // A bound found under the wall-clock guard depends on timing: not used (reproducibility).
   const double bound = r->status == SolveStatus::TimeLimit ? 0.0 : r->bound;
@@ -566,7 +581,9 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
       notes += fmt::format("; polish -> {:.9g} s", ms);
     }
   }
-  Schedule s = schedule_from_order(pb, dev, order);
+  // The polish and the modules' MILPs see only weights per module: repair the whole placement
+  // (a schedule that fits comes back unchanged) before judging it.
+  Schedule s = repair_memory(pb, schedule_from_order(pb, dev, order));
   const LatencyResult sim = simulate_latency(pb, s);
   s.start = sim.start;
   s.claimed_makespan = sim.makespan;

@@ -214,7 +214,7 @@ Schedule SplitSolver::finish(std::vector<int> dev, const std::vector<OpId>& orde
     s = schedule_from_order(pb_, dev, order);
     sim = simulate_latency(pb_, s);
     ok = true;
-  } catch (const std::exception&) {
+  } catch (const ScheduleError&) {
     ok = false;
   }
   std::string note = notes;
@@ -279,7 +279,7 @@ Schedule SplitSolver::run() {
           bound = r.bound;
           notes += fmt::format("; cbc {} nodes, {}", r.nodes, to_string(r.status));
         }
-      } catch (const std::exception& e) {
+      } catch (const InputError& e) {
         notes += fmt::format("; milp failed: {}", e.what());
       }
     }
@@ -329,7 +329,7 @@ Schedule SplitSolver::run() {
     for (OpId v : part_order) placed[v] = 0;
     try {
       return simulate_latency(pb_, schedule_from_order(pb_, gdev, glob)).makespan;
-    } catch (const std::exception&) {
+    } catch (const ScheduleError&) {
       return kInf;
     }
   };
@@ -450,7 +450,7 @@ Schedule SplitSolver::run() {
             ++rejected;
           }
         }
-      } catch (const std::exception&) {
+      } catch (const InputError&) {
         ++fallback;
       }
     } else {
@@ -468,7 +468,7 @@ Schedule SplitSolver::run() {
   LatencyResult sim;
   try {
     sim = simulate_latency(pb_, schedule_from_order(pb_, dev, order));
-  } catch (const std::exception& e) {
+  } catch (const ScheduleError& e) {
     return finish(base_.schedule.device, linear_extension(g_, g_.topo_order(), hstart), SolveStatus::Heuristic,
                   std::nan(""), fmt::format("split schedule rejected by the simulator: {}", e.what()));
   }
@@ -610,7 +610,8 @@ void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, Latenc
           improved = true;
           report("refine", best_ms_);
         }
-      } catch (const std::exception&) {
+      } catch (const InputError&) {  // the window's MILP refused it (memory, size)
+      } catch (const ScheduleError&) {
         // keep the current schedule
       }
     }
