@@ -548,7 +548,8 @@ TEST(Throughput, BoundWithinItsTimeLimit) {
   if (!quick.lp_complete) {
     EXPECT_EQ(quick.lp, 0);
     EXPECT_DOUBLE_EQ(quick.best, quick.load_balance);
-    EXPECT_NE(quick.note.find("did not finish"), std::string::npos) << quick.note;
+    // Skipped (too big to build in the time left) or stopped by Clp's clock: either way named.
+    EXPECT_NE(quick.note.find("LP with links"), std::string::npos) << quick.note;
   } else {
     EXPECT_NEAR(quick.lp, full.lp, 1e-6 * full.lp);
   }
