@@ -234,7 +234,7 @@ std::string options_markdown() {
       "(the `options_doc` test fails when this file is out of date). Set them through the library with\n"
       "`Diviml::set_option(name, value)` (docs/api.md), from Python as keywords of `diviml.schedule`\n"
       "(dots become underscores: `milp_cbc_args`), and from the command line with the flag in the\n"
-      "third column. Advanced options have no flag of their own; `diviml --set NAME=VALUE` sets them.\n\n"
+      "CLI column. Advanced options have no flag of their own; `diviml --set NAME=VALUE` sets them.\n\n"
       "| option | type | default | range / values | CLI | scope | description |\n"
       "|---|---|---|---|---|---|---|\n";
   for (const OptionInfo& o : option_table()) {
