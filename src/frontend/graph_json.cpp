@@ -1,4 +1,5 @@
 // Graph JSON reader/writer (format in docs/formats.md).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,8 @@ std::shared_ptr<Graph> graph_from_json_text(const std::string& text, const std::
         const std::string where = origin + ": tensor '" + t.name + "'";
         t.bytes = number(tj, "bytes", where);
         t.is_graph_output = tj.value("output", false);
+        if (tj.contains("shape") && (!tj["shape"].is_array() || std::any_of(tj["shape"].begin(), tj["shape"].end(), [](const json& d) { return !d.is_number_integer(); })))
+          throw InputError(where + ": 'shape' must be an array of integers");  // fuzz: 3.2e93 -> int64 was UB
         if (tj.contains("shape")) t.shape = tj["shape"].get<std::vector<int64_t>>();
         t.dtype = tj.value("dtype", "");
         if (index.count(t.name)) throw InputError(origin + ": duplicate tensor '" + t.name + "'");
