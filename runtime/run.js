@@ -137,8 +137,10 @@ async function main() {
 
   const workers = devs.map((d) => startWorker(d, plan, planDir));
   const pins = {};
-  try {
-    await Promise.all(workers.map((x) => new Promise((resolve, reject) => {
+  {
+    // allSettled, not all: terminating a worker while ONNX Runtime is still creating its sessions
+    // aborts the process (a native exception in teardown), so every worker finishes its init first.
+    const inits = await Promise.allSettled(workers.map((x) => new Promise((resolve, reject) => {
       x.w.once('error', (e) => reject(e));
       const h = (m) => {
         if (m.type === 'ready') { pins[x.dev.name] = m.pin; x.w.off('message', h); resolve(); }
@@ -147,7 +149,12 @@ async function main() {
       x.w.on('message', h);
       x.w.postMessage({ type: 'init' });
     })));
-  } catch (e) { workers.forEach((x) => x.w.terminate()); throw e; }
+    const failed = inits.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((x) => x.w.terminate()));
+      throw failed.reason;
+    }
+  }
   const walls = [];
   const segTimes = Object.fromEntries(plan.segments.map((s) => [s.name, []]));
   let last;

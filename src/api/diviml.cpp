@@ -75,21 +75,21 @@ ModelStatus model_status_of(SolveStatus s) {
     case SolveStatus::Feasible: return ModelStatus::Feasible;
     case SolveStatus::Heuristic: return ModelStatus::Heuristic;
     case SolveStatus::TimeLimit: return ModelStatus::TimeLimit;
+    case SolveStatus::Interrupted: return ModelStatus::Interrupted;
   }
   return ModelStatus::Heuristic;
 }
 
-/// Flags of the throughput methods. The throughput registry (throughput_solvers.h) gives name and
-/// description; these flags move there once ThroughputMethodInfo carries them (issue 11).
-MethodInfo throughput_flags(const std::string& name, const std::string& description) {
+/// The API's view of a throughput method: the flags come from the throughput table itself.
+MethodInfo throughput_flags(const ThroughputMethodInfo& t) {
   MethodInfo m;
-  m.name = name;
+  m.name = t.name;
   m.objective = Objective::Throughput;
-  m.description = description;
-  m.exact = name == "milp";
-  m.uses_milp = name == "milp" || name == "split";
-  m.randomised = name == "split";
-  m.in_compare = name != "llm-symmetric" && name != "uniform-layers";
+  m.description = t.description;
+  m.exact = t.exact;
+  m.uses_milp = t.uses_milp;
+  m.randomised = t.randomised;
+  m.in_compare = t.default_in_compare;
   return m;
 }
 
@@ -490,7 +490,7 @@ std::vector<MethodInfo> Diviml::methods() {
     x.in_compare = m.in_compare;
     out.push_back(std::move(x));
   }
-  for (const ThroughputMethodInfo& m : throughput_methods()) out.push_back(throughput_flags(m.name, m.description));
+  for (const ThroughputMethodInfo& m : throughput_methods()) out.push_back(throughput_flags(m));
   return out;
 }
 

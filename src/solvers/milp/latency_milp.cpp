@@ -878,7 +878,9 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
                                  opt.time_limit_s));
   }
   if (sol.status == milp::MilpStatus::Infeasible && !b.warm.dev.empty())
-    throw std::logic_error("latency MILP reported infeasible although a feasible warm start exists");
+    // The warm start passes the weights-only placement check, but the MILP's memory rows also
+    // count live tensors: infeasible there means no schedule fits the memories.
+    throw InputError("infeasible: no schedule fits the device memories (weights and live tensors; proven by the MILP)");
   res.objective = best.obj;
   double bound = sol.bound * b.mm.unit;
   if (!std::isfinite(bound)) bound = 0;
