@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "brute_force.h"
 #include "frontend/generators.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
@@ -27,63 +28,11 @@ using diviml::testing::random_problem;
 
 namespace {
 
-/// Exhaustive search over assignments and global orders (every per-device order arises from a
-/// linear extension), as-soon-as-possible times, pruned by the partial makespan. The optimum is
-/// re-checked with the simulator.
-struct BruteForce {
-  const Problem& pb;
-  int n, K;
-  std::vector<int> dev, indeg, order, best_dev, best_order;
-  std::vector<double> C, avail;
-  double best = INFINITY;
-
-  explicit BruteForce(const Problem& p) : pb(p), n(p.num_ops()), K(p.num_devices()) {
-    dev.assign(n, -1);
-    C.assign(n, 0);
-    avail.assign(K, 0);
-    indeg.assign(n, 0);
-    for (OpId v = 0; v < n; ++v) indeg[v] = static_cast<int>(pb.graph().pred(v).size());
-  }
-
-  void dfs(double cur) {
-    if (cur >= best) return;
-    if (static_cast<int>(order.size()) == n) {
-      best = cur;
-      best_dev = dev;
-      best_order = order;
-      return;
-    }
-    const Graph& g = pb.graph();
-    for (OpId v = 0; v < n; ++v) {
-      if (dev[v] >= 0 || indeg[v] != 0) continue;
-      for (int k = 0; k < K; ++k) {
-        if (!pb.can_run(v, k)) continue;
-        double st = avail[k];
-        for (TensorId t : g.ops[v].inputs) {
-          const OpId u = g.tensors[t].producer;
-          st = std::max(st, u == kNoOp ? pb.input_arrival(t, k) : C[u] + pb.comm(t, dev[u], k));
-        }
-        const double c = st + pb.exec(v, k);
-        double val = std::max(cur, c);
-        for (TensorId t : g.ops[v].outputs)
-          if (g.tensors[t].is_graph_output) val = std::max(val, c + pb.output_delivery(t, k));
-        const double saved = avail[k];
-        dev[v] = k;
-        C[v] = c;
-        avail[k] = c;
-        order.push_back(v);
-        for (OpId w : g.succ(v)) --indeg[w];
-        dfs(val);
-        for (OpId w : g.succ(v)) ++indeg[w];
-        order.pop_back();
-        avail[k] = saved;
-        dev[v] = -1;
-      }
-    }
-  }
-
+/// The shared exhaustive search (tests/brute_force.h), with its optimum re-checked by the simulator.
+struct BruteForce : diviml::testing::BruteForceLatency {
+  using BruteForceLatency::BruteForceLatency;
   double solve() {
-    dfs(0);
+    BruteForceLatency::solve();
     const Schedule s = schedule_from_order(pb, best_dev, best_order);
     const double sim = simulate_latency(pb, s).makespan;
     EXPECT_NEAR(sim, best, 1e-9 * best);
