@@ -31,20 +31,4 @@ Platform make_local_cpu_platform(int n) {
   return p;
 }
 
-bool parse_local_cpu_spec(const std::string& spec, Platform* out) {
-  const std::string prefix = "local-cpu:";
-  if (spec.rfind(prefix, 0) != 0) return false;
-  const std::string n = spec.substr(prefix.size());
-  int v = 0;
-  try {
-    size_t pos = 0;
-    v = std::stoi(n, &pos);
-    if (pos != n.size()) throw std::invalid_argument(n);
-  } catch (const std::exception&) {
-    throw InputError(fmt::format("platform '{}': N must be an integer", spec));
-  }
-  *out = make_local_cpu_platform(v);
-  return true;
-}
-
 }  // namespace diviml

@@ -12,7 +12,5 @@ namespace diviml {
 /// replaces these with measured figures.
 Platform make_local_cpu_platform(int n);
 
-/// True and the platform when `spec` is "local-cpu:N"; throws InputError for a bad N.
-bool parse_local_cpu_spec(const std::string& spec, Platform* out);
 
 }  // namespace diviml

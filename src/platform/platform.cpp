@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -275,20 +276,24 @@ std::vector<std::string> platform_preset_names() {
   return r;
 }
 
-Platform load_platform(const std::string& spec) {
-  if (Platform local; parse_local_cpu_spec(spec, &local)) return local;
-  if (spec.rfind("identical:", 0) == 0) {
-    const std::string n = spec.substr(10);
-    int v = 0;
-    try {
-      size_t pos = 0;
-      v = std::stoi(n, &pos);
-      if (pos != n.size()) throw std::invalid_argument(n);
-    } catch (const std::exception&) {
-      throw InputError(fmt::format("platform '{}': N must be an integer", spec));
-    }
-    return make_identical_platform(v);
+namespace {
+/// N of a "PREFIX:N" spec (identical:N, local-cpu:N); nullopt when the spec has another prefix.
+std::optional<int> count_spec(const std::string& spec, const std::string& prefix) {
+  if (spec.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string n = spec.substr(prefix.size());
+  try {
+    size_t pos = 0;
+    const int v = std::stoi(n, &pos);
+    if (pos == n.size()) return v;
+  } catch (const std::exception&) {
   }
+  throw InputError(fmt::format("platform '{}': N must be an integer", spec));
+}
+}  // namespace
+
+Platform load_platform(const std::string& spec) {
+  if (const auto n = count_spec(spec, "local-cpu:")) return make_local_cpu_platform(*n);
+  if (const auto n = count_spec(spec, "identical:")) return make_identical_platform(*n);
   const auto& presets = embedded_platform_presets();
   if (auto it = presets.find(spec); it != presets.end()) return platform_from_json_text(it->second, spec);
   std::ifstream in(spec);
