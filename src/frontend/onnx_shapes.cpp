@@ -269,6 +269,19 @@ bool gemm(ShapeContext& c) {
   return true;
 }
 
+/// A list given as attribute `name` (older opsets) or as constant input `input` (newer ones).
+/// False when that input exists but is not a known constant; `out` stays empty when neither is given.
+bool attr_or_input_ints(ShapeContext& c, const char* name, int input, Dims& out) {
+  if (c.attr(name)) {
+    out = c.attr_ints(name);
+  } else if (c.has_input(input)) {
+    const auto* v = c.ints(input);
+    if (!v) return false;
+    out = *v;
+  }
+  return true;
+}
+
 /// Reduce*: axes from the attribute (before opset 18; ReduceSum before 13) or input 1.
 ShapeRule reduce(int32_t fixed_type = 0) {
   return [fixed_type](ShapeContext& c) {
@@ -276,13 +289,7 @@ ShapeRule reduce(int32_t fixed_type = 0) {
     if (!x) return false;
     const int64_t r = static_cast<int64_t>(x->size());
     Dims axes;
-    if (c.attr("axes")) {
-      axes = c.attr_ints("axes");
-    } else if (c.has_input(1)) {
-      const auto* v = c.ints(1);
-      if (!v) return false;
-      axes = *v;
-    }
+    if (!attr_or_input_ints(c, "axes", 1, axes)) return false;
     const bool keep = c.attr_int("keepdims", 1) != 0;
     if (axes.empty() && c.attr_int("noop_with_empty_axes", 0)) {
       c.set(0, *x, fixed_type ? fixed_type : c.elem_type(0));
@@ -376,12 +383,8 @@ bool split(ShapeContext& c) {
   const int64_t len = (*x)[static_cast<size_t>(a)];
   const int64_t n = c.node.output_size();
   Dims sizes;
-  if (c.attr("split")) {
-    sizes = c.attr_ints("split");
-  } else if (c.has_input(1)) {
-    const auto* v = c.ints(1);
-    if (!v) return false;
-    sizes = *v;
+  if (c.attr("split") || c.has_input(1)) {
+    if (!attr_or_input_ints(c, "split", 1, sizes)) return false;
   } else {
     const int64_t parts = c.attr("num_outputs") ? c.attr_int("num_outputs", n) : n;
     if (parts <= 0) fail("num_outputs must be positive");
@@ -740,13 +743,7 @@ bool squeeze(ShapeContext& c) {
   if (!x) return false;
   const int64_t r = static_cast<int64_t>(x->size());
   Dims axes;
-  if (c.attr("axes")) {
-    axes = c.attr_ints("axes");
-  } else if (c.has_input(1)) {
-    const auto* v = c.ints(1);
-    if (!v) return false;
-    axes = *v;
-  }
+  if (!attr_or_input_ints(c, "axes", 1, axes)) return false;
   std::vector<bool> drop(x->size(), false);
   if (axes.empty()) {
     for (size_t i = 0; i < x->size(); ++i) drop[i] = (*x)[i] == 1;
@@ -768,13 +765,8 @@ bool unsqueeze(ShapeContext& c) {
   const Dims* x = c.shape(0);
   if (!x) return false;
   Dims axes;
-  if (c.attr("axes")) {
-    axes = c.attr_ints("axes");
-  } else {
-    const auto* v = c.ints(1);
-    if (!v) return false;
-    axes = *v;
-  }
+  if (!c.attr("axes") && !c.has_input(1)) return false;  // Unsqueeze always names its axes
+  if (!attr_or_input_ints(c, "axes", 1, axes)) return false;
   const int64_t r = static_cast<int64_t>(x->size() + axes.size());
   std::vector<bool> ins(static_cast<size_t>(r), false);
   for (int64_t a : axes) {
