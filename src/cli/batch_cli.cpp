@@ -78,7 +78,9 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
                   {"load_balance_bound_s", bb.load_balance},
                   {"micro_batch_bound_s", bb.micro_batch},
                   {"fastest_device_s", fastest},
-                  {"speedup_over_fastest_device", fastest / e.makespan}};
+                  {"speedup_over_fastest_device", fastest / e.makespan},
+                  {"io_device", pb.platform().io_device >= 0 ? nlohmann::json(pb.platform().devices[pb.platform().io_device].name)
+                                                             : nlohmann::json(nullptr)}};
     nlohmann::json trials = nlohmann::json::array();
     for (const BatchTrial& t : r.trials) trials.push_back({{"sizes", t.sizes}, {"how", t.how}, {"latency_s", t.latency}});
     j["batch"]["trials"] = trials;
