@@ -11,6 +11,7 @@
 #include "brute_force.h"
 #include "cli_helpers.h"
 #include "frontend/load_graph.h"
+#include "platform/platform.h"
 #include "problem/batch_split.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
@@ -315,4 +316,29 @@ TEST(BatchCli, SchedulesASplitBatchAndWritesMicroBatches) {
   r = run_cli("inspect " + model + " --batch 4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("@b4"), std::string::npos) << r.output;
+}
+
+TEST(BatchCli, BoundReportsTheBoundOverEverySplit) {
+  const std::string model = diviml::testing::data_path("resnet18.onnx");
+  auto r = run_cli("bound " + model + " --platform paper-node --batch 8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_TRUE(j.contains("batch_split")) << r.output;
+  LoadOptions lo;
+  const auto per_sample = std::make_shared<Problem>(load_graph(model, lo),
+                                                    std::make_shared<Platform>(load_platform("paper-node")));
+  const BatchBound bb = batch_latency_bound(*per_sample, 8);
+  EXPECT_DOUBLE_EQ(j["batch_split"]["lower_bound_s"].get<double>(), bb.best);
+  EXPECT_DOUBLE_EQ(j["batch_split"]["load_balance_s"].get<double>(), bb.load_balance);
+  // A split schedule is never below it.
+  const std::string out = diviml::testing::temp_path("batch_bound_split.json");
+  ASSERT_EQ(run_cli("schedule " + model + " --platform paper-node --batch 8 --micro-batches auto --method heft -q -o " + out).exit_code, 0);
+  std::ifstream in(out);
+  EXPECT_GE(nlohmann::json::parse(in)["makespan_s"].get<double>(), bb.best * (1 - 1e-9));
+  r = run_cli("bound " + model + " --platform paper-node --batch 8");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("over every split of the batch of 8"), std::string::npos) << r.output;
+  r = run_cli("bound " + model + " --platform paper-node --json");  // batch 1: nothing to split
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(nlohmann::json::parse(r.output).contains("batch_split"));
 }

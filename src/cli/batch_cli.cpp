@@ -78,7 +78,9 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
                   {"load_balance_bound_s", bb.load_balance},
                   {"micro_batch_bound_s", bb.micro_batch},
                   {"fastest_device_s", fastest},
-                  {"speedup_over_fastest_device", fastest / e.makespan}};
+                  {"speedup_over_fastest_device", fastest / e.makespan},
+                  {"io_device", pb.platform().io_device >= 0 ? nlohmann::json(pb.platform().devices[pb.platform().io_device].name)
+                                                             : nlohmann::json(nullptr)}};
     nlohmann::json trials = nlohmann::json::array();
     for (const BatchTrial& t : r.trials) trials.push_back({{"sizes", t.sizes}, {"how", t.how}, {"latency_s", t.latency}});
     j["batch"]["trials"] = trials;
@@ -93,6 +95,27 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
     shown.lower_bound = e.lower_bound;
     write_text_file(gantt, gantt_html(pb, shown, e.sim));
   }
+}
+
+void report_split_batch_bound(const ModelArgs& model, int threads, double milp_time_s, nlohmann::json* json) {
+  ModelArgs one = model;
+  one.batch = 1;
+  const std::shared_ptr<const Problem> per_sample = one.load_problem();
+  BoundOptions o;
+  o.milp_time_limit_s = milp_time_s;
+  o.threads = threads;
+  const BatchBound bb = batch_latency_bound(*per_sample, model.batch, o);
+  if (json) {
+    (*json)["batch_split"] = {{"batch", model.batch},
+                              {"load_balance_s", bb.load_balance},
+                              {"micro_batch_s", bb.micro_batch},
+                              {"lower_bound_s", bb.best}};
+    return;
+  }
+  fmt::print("over every split of the batch of {} into micro-batches (schedule --micro-batches):\n", model.batch);
+  fmt::print("  {:<44} {:>12}\n", "load balance at the cheapest rate per sample", format_seconds(bb.load_balance));
+  fmt::print("  {:<44} {:>12}\n", "one micro-batch (the per-sample bound)", format_seconds(bb.micro_batch));
+  fmt::print("  {:<44} {:>12}\n", "lower bound (best)", format_seconds(bb.best));
 }
 
 }  // namespace diviml::cli

@@ -4,7 +4,10 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/common.h"
+#include "solvers/batch/batch_bound.h"
 
 namespace diviml::cli {
 
@@ -22,5 +25,10 @@ void add_batch_options(CLI::App* cmd, BatchCliArgs& a);
 void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const BatchCliArgs& b,
                         const std::string& method, const std::string& out_json, const std::string& gantt,
                         double bound_milp_s);
+
+/// `bound --batch B` (B > 1): the bound over every split of the batch into micro-batches and every
+/// schedule of it (batch_latency_bound of the per-sample problem). Prints its lines, or adds
+/// "batch_split" to `json` when non-null.
+void report_split_batch_bound(const ModelArgs& model, int threads, double milp_time_s, nlohmann::json* json);
 
 }  // namespace diviml::cli

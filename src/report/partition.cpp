@@ -152,7 +152,10 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     for (const auto& p : schedule.ops)
       if (!seen.insert(p.name).second) throw InputError(fmt::format("{}: op '{}' is placed twice", origin, p.name));
   }
-  if (opt.granularity) {
+  if (opt.scheduled_graph) {
+    gran = opt.granularity.value_or(Granularity::Fused);
+    g = std::make_shared<Graph>(*opt.scheduled_graph);
+  } else if (opt.granularity) {
     gran = *opt.granularity;
     lo.granularity = gran;
     g = import_onnx(model_path, lo);
@@ -177,7 +180,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     throw InputError(fmt::format("{}: schedule does not match {}: {} op(s) of the model at {} granularity have no placement: {}",
                                  origin, model_path, mm.missing.size(), first_names(mm.missing), gname));
   }
-  if (gran == Granularity::Op) {
+  if (gran == Granularity::Op && !opt.scheduled_graph) {
     g_op = g;
   } else {
     lo.granularity = Granularity::Op;
@@ -764,7 +767,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
   const std::string whole = "whole.onnx";
   {
     std::error_code ec;
-    fs::copy_file(model_path, fs::path(out_dir) / whole, fs::copy_options::overwrite_existing, ec);
+    fs::copy_file(opt.whole_model.empty() ? model_path : opt.whole_model, fs::path(out_dir) / whole, fs::copy_options::overwrite_existing, ec);
     if (ec) throw InputError(fmt::format("{}: cannot copy to {}: {}", model_path, out_dir, ec.message()));
   }
   json weights = json::array();
@@ -785,7 +788,8 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
                        {"dtype", onnx_rules::dtype_name(t.data_type())},
                        {"dims", std::vector<int64_t>(t.dims().begin(), t.dims().end())}});
   }
-  const fs::path source_dir = fs::absolute(fs::path(model_path)).parent_path();
+  const fs::path source_dir = opt.external_data_dir.empty() ? fs::absolute(fs::path(model_path)).parent_path()
+                                                            : fs::absolute(fs::path(opt.external_data_dir));
   json present = json::object();
   for (const auto& f : external_files) {
     if (f.empty() || fs::path(f).is_absolute() || f.find("..") != std::string::npos)

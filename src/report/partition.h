@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,14 @@ struct PartitionOptions {
   std::optional<Granularity> granularity;
   std::map<std::string, std::vector<int64_t>> input_shapes;
   std::vector<std::string>* warnings = nullptr;
+  /// The graph the schedule names (op names and fused lists), when it is not the model's own
+  /// import: a split batch (batch_partition.h), whose model's fusion may differ at the copies'
+  /// edges. Unset: the model imported at `granularity`.
+  std::shared_ptr<const Graph> scheduled_graph;
+  /// The model copied to whole.onnx as the runner's reference; empty: the model itself.
+  std::string whole_model;
+  /// Where the model's external-data files are; empty: the model's own directory.
+  std::string external_data_dir;
 };
 
 struct PartitionResult {
