@@ -4,7 +4,12 @@
 # per model: outputs vs the whole model, measured vs predicted latency, roofline error before and
 # after calibration, measured vs predicted two-device speed-up. Prints a Markdown table.
 #
-#   bench/deploy_loop.sh [BUILD_DIR] [MODEL...]      (env: RUNS, WARMUP, SPLIT_TIME, OUT, PIN=0 for --no-pin)
+#   bench/deploy_loop.sh [BUILD_DIR] [MODEL...]      (env: RUNS, WARMUP, SPLIT_TIME, OUT, PIN=0 for --no-pin,
+#                                                     RT=1: profile and run under `chrt -f 1`, see below)
+# RT=1 gives the measuring threads real-time priority (root, or CAP_SYS_NICE): on a machine shared
+# with other jobs their threads then wait for no one, which is what an idle machine would give.
+# The threads block in futexes when they have nothing to do, so the rest of the machine keeps
+# the cores meanwhile; the kernel's RT throttling (95%) bounds it anyway.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
@@ -18,8 +23,13 @@ split_time=${SPLIT_TIME:-20}
 out=${OUT:-$(mktemp -d /tmp/diviml-deploy-XXXXXX)}
 pin=()
 [ "${PIN:-1}" = 1 ] || pin=(--no-pin)
+prio=()
+if [ "${RT:-0}" = 1 ]; then
+  chrt -f 1 true 2>/dev/null || { echo "RT=1: chrt -f 1 is not permitted here" >&2; exit 2; }
+  prio=(chrt -f 1)
+fi
 mkdir -p "$out"
-echo "work dir: $out; runs $runs, warm-up $warmup; machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')" >&2
+echo "work dir: $out; runs $runs, warm-up $warmup; machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')${prio[*]:+; under ${prio[*]}}" >&2
 
 rows=()
 for m in "${models[@]}"; do
@@ -27,7 +37,7 @@ for m in "${models[@]}"; do
   w=$out/$m
   mkdir -p "$w"
   echo "== $m" >&2
-  "$diviml" profile "$model" --device cpu0=cpu:1 --device cpu1=cpu:1 --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} \
+  ${prio[@]+"${prio[@]}"} "$diviml" profile "$model" --device cpu0=cpu:1 --device cpu1=cpu:1 --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} \
     -o "$w/profile.csv" --calibrate "$w/calibrated.json" --work-dir "$w/profile" > "$w/profile.txt"
   # Profiled op costs on the calibrated platform (its links are the measured hand-over times).
   "$diviml" schedule "$model" --platform "$w/calibrated.json" --profile "$w/profile.csv" --method split --time-limit "$split_time" \
@@ -38,7 +48,7 @@ for m in "${models[@]}"; do
     -o "$w/roofline_schedule.json" > /dev/null
   "$diviml" partition "$model" --schedule "$w/schedule.json" -o "$w/plan" > "$w/partition.txt"
   set +e
-  "$diviml" run "$w/plan" --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} --json > "$w/run.json"
+  ${prio[@]+"${prio[@]}"} "$diviml" run "$w/plan" --random-weights 1 --runs "$runs" --warmup "$warmup" ${pin[@]+"${pin[@]}"} --json > "$w/run.json"
   rc=$?
   set -e
   rows+=("$(/usr/bin/python3 - "$w" "$m" "$rc" <<'EOF'
