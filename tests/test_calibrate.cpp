@@ -44,3 +44,40 @@ TEST(Calibrate, CutCostBecomesDispatchOnBothSidesOfTheLink) {
   EXPECT_EQ(segment_dispatch_s(h, 50e-6, 500e3), 0);
   EXPECT_EQ(link_with_dispatch(h, 0).latency_s, h.latency_s);
 }
+
+TEST(Calibrate, DeviceFasterThanItsPeakGetsTheMeasuredPeak) {
+  // Convs measured at 200 GFLOP/s on a device that assumes 64: the efficiency cannot exceed 1, so
+  // the peak rises to 200 GFLOP/s; matmuls at 100 GFLOP/s then get efficiency 0.5.
+  Graph g;
+  std::map<std::string, double> measured;
+  Device d;
+  d.name = "cpu0";
+  d.peak_flops = 64e9;
+  d.mem_bandwidth = 1e12;  // nothing memory-bound
+  d.launch_overhead_s = 0;
+  for (int i = 0; i < 5; ++i) {
+    Op conv;
+    conv.name = "conv" + std::to_string(i);
+    conv.op_class = OpClass::Conv;
+    conv.flops = 2e8 * (i + 1);
+    measured[conv.name] = conv.flops / 200e9;
+    g.add_op(conv);
+    Op mm;
+    mm.name = "mm" + std::to_string(i);
+    mm.op_class = OpClass::MatMul;
+    mm.flops = 1e8 * (i + 1);
+    measured[mm.name] = mm.flops / 100e9;
+    g.add_op(mm);
+  }
+  g.finalize();
+  const Device c = calibrate_device(g, d, measured);
+  EXPECT_NEAR(c.peak_flops, 200e9, 1e3);
+  EXPECT_NEAR(c.efficiency_for(OpClass::Conv), 1.0, 1e-9);
+  EXPECT_NEAR(c.efficiency_for(OpClass::MatMul), 0.5, 1e-9);
+  for (const auto& e : roofline_errors(g, c, measured)) EXPECT_LT(e.median, 1e-6) << to_string(e.op_class);
+  // Slower than the peak everywhere: the peak stays, efficiencies below 1.
+  for (auto& [name, s] : measured) s *= 10;
+  const Device slow = calibrate_device(g, d, measured);
+  EXPECT_EQ(slow.peak_flops, 64e9);
+  EXPECT_NEAR(slow.efficiency_for(OpClass::Conv), 200.0 / 640, 1e-9);
+}

@@ -22,7 +22,9 @@ struct ClassError {
 std::vector<ClassError> roofline_errors(const Graph& g, const Device& d, const std::map<std::string, double>& measured_s);
 
 /// `base` with mem_bandwidth and per-class efficiencies fitted to `measured_s` (op name -> seconds):
-/// medians of the per-op estimates, so that a few outliers do not move them.
+/// medians of the per-op estimates, so that a few outliers do not move them. When a class's
+/// median efficiency exceeds 1, peak_flops is raised to that class's speed (efficiency 1) and the
+/// other classes scaled to it.
 Device calibrate_device(const Graph& g, const Device& base, const std::map<std::string, double>& measured_s);
 
 /// One hand-over measurement: `seconds` (a median over repeats) to move `bytes` between devices.

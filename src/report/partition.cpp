@@ -414,7 +414,7 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     }
   }
 
-  // ---- segments: a device's run of nodes, cut where it waits for another device's tensor -------
+  // ---- segments: a device's run of nodes, cut where it waits for or sends another device a tensor
   auto is_activation = [&](const std::string& t) { return !t.empty() && !const_tensor.count(t); };
   std::vector<int> node_segment(static_cast<size_t>(nn), -1);
   std::vector<char> sends_elsewhere(static_cast<size_t>(nn), 0);  // a node on another device reads it
