@@ -201,7 +201,12 @@ void add_profile_command(CLI::App& app) {
     // two devices: run against the whole model, it measures what a cut costs (profile.js).
     if (dev_names.size() >= 2) {
       const std::string chain = (fs::path(work) / "chain").string();
-      if (write_chain_plan(model, *g, dev_names[0], dev_names[1], chain, po)) args.insert(args.end(), {"--chain", chain});
+      try {
+        if (write_chain_plan(model, *g, dev_names[0], dev_names[1], chain, po)) args.insert(args.end(), {"--chain", chain});
+        else fmt::print("note: no point where one tensor alone is live; the cost of a cut is not measured\n");
+      } catch (const InputError& e) {  // the hand-over is still measured; the link then has no dispatch term
+        fmt::print("note: cannot cut the model into a chain ({}); the cost of a cut is not measured\n", e.what());
+      }
     }
     for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
     if (a->random_weights) args.insert(args.end(), {"--random-weights", std::to_string(*a->random_weights)});
