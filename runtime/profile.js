@@ -13,7 +13,7 @@ const { PlanError, loadPlan } = require('./lib/plan');
 const { prepareWeights, makeInputs, stats } = require('./lib/data');
 const S = require('./lib/session');
 
-const USAGE = 'usage: profile.js PLAN_DIR --device NAME=PROVIDER[:threads]... --out FILE [--runs N] [--warmup N] [--random-weights SEED] [--no-pin]';
+const USAGE = 'usage: profile.js PLAN_DIR --device NAME=PROVIDER[:threads]... --out FILE [--runs N] [--warmup N] [--random-weights SEED] [--no-pin] [--chain PLAN_DIR]';
 
 function parseArgs(argv) {
   const a = { runs: 10, warmup: 2, pin: true, devices: [], seed: 1 };
@@ -30,6 +30,7 @@ function parseArgs(argv) {
     else if (f === '--random-weights') a.randomWeights = int(f, argv[++i]);
     else if (f === '--out') a.out = argv[++i];
     else if (f === '--no-pin') a.pin = false;
+    else if (f === '--chain') a.chain = argv[++i];
     else if (f.startsWith('-')) throw new PlanError(`unknown option '${f}'\n${USAGE}`);
     else rest.push(f);
   }
@@ -49,34 +50,58 @@ function inWorker(file, workerData, onMessage) {
   });
 }
 
-/// One-way hand-over time of a tensor from one device worker to another (through the main
-/// thread, as `run` does it): half the round trip to an echo worker.
-async function measureTransfers(pin) {
+/// Hand-over time of a tensor between two device workers, the way `run` hands it over (the
+/// producer copies it into shared memory and wakes the consumer, which copies it out): per size,
+/// the median of 20 (after 5 unmeasured), so that a descheduled worker moves it little; the fit
+/// `latency + bytes / bandwidth` is made by `diviml profile` (monotone, non-negative).
+async function measureTransfers(pins) {
   const sizes = [4096, 65536, 524288, 2097152, 8388608];
-  const samples = [];
-  const w = new Worker(path.join(__dirname, 'lib', 'transfer_worker.js'), { workerData: { pin } });
-  const echo = (m) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(m); });
-  for (const bytes of sizes) {
-    const data = new Float32Array(bytes / 4).fill(1);
-    const times = [];
-    for (let i = 0; i < 25; ++i) {
-      const t0 = performance.now();
-      await echo({ data });
-      times.push((performance.now() - t0) / 2e3);
+  const w = (role, pin) => new Worker(path.join(__dirname, 'lib', 'transfer_worker.js'), { workerData: { role, pin, sizes, shared } });
+  const { makeExchange } = require('./lib/exchange');
+  const shared = makeExchange(sizes.map((b) => ({ tensor: `t${b}`, dtype: 'float32', shape: [b / 4] })).concat(
+    sizes.map((b) => ({ tensor: `ack${b}`, dtype: 'float32', shape: [1] }))), 1);
+  const a = w('producer', pins[0]);
+  const b = w('consumer', pins[1]);
+  const result = await new Promise((resolve, reject) => {
+    for (const x of [a, b]) x.on('error', reject);
+    b.on('message', (m) => { if (m.type === 'done') resolve(m.samples); });
+  });
+  await Promise.all([a.terminate(), b.terminate()]);
+  return { samples: result, method: 'shared memory + Atomics (as run.js)' };
+}
+
+/// The cost of cutting the model where devices alternate: the chain plan (written by `diviml
+/// profile`, every segment on the other device than the one before) against the whole model on
+/// one device, both run like `run` runs plans. Each cut is on the critical path, so
+/// (chain - whole) / cuts is what one cut costs: the hand-over, and ONNX Runtime's per-segment
+/// dispatch on both sides (futex wake-up, one more session.run, layouts converted at the edges).
+async function measureCuts(chainDir, devs, runs, warmup, randomWeights) {
+  const { PlanExecutor, wholeModelPlan } = require('./lib/executor');
+  const plan = loadPlan(chainDir);
+  const dir = path.resolve(chainDir);
+  prepareWeights(plan, dir, randomWeights);
+  const inputs = makeInputs(plan, 1, undefined);
+  const timeIt = async (p, ds) => {
+    const ex = await PlanExecutor.start(p, ds, dir);
+    const walls = [];
+    try {
+      for (let i = 0; i < warmup + runs; ++i) {
+        const r = await ex.runOnce(inputs);
+        if (i >= warmup) walls.push(r.wall);
+      }
+    } finally {
+      await ex.stop();
     }
-    // The fastest of 20: a worker descheduled by other processes is noise, not the copy's cost.
-    samples.push({ bytes, seconds: stats(times.slice(5)).min, median_s: stats(times.slice(5)).median });
-  }
-  await w.terminate();
-  // Least squares t = latency + bytes / bandwidth.
-  const n = samples.length;
-  const mx = samples.reduce((s, x) => s + x.bytes, 0) / n;
-  const my = samples.reduce((s, x) => s + x.seconds, 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const x of samples) { sxy += (x.bytes - mx) * (x.seconds - my); sxx += (x.bytes - mx) ** 2; }
-  const slope = sxx > 0 ? sxy / sxx : 0;
-  return { samples, latency_s: Math.max(0, my - slope * mx), bandwidth: slope > 0 ? 1 / slope : null };
+    return stats(walls).median;
+  };
+  const names = [...new Set(plan.segments.map((s) => s.device))];
+  const ds = names.map((n, i) => ({ ...devs[i % devs.length], name: n }));
+  const whole = await timeIt(wholeModelPlan(plan, ds[0].name), [ds[0]]);
+  const chain = await timeIt(plan, ds);
+  const cuts = (plan.transfers || []).length;
+  const bytes = (plan.transfers || []).reduce((x, t) => x + t.bytes, 0);
+  return { segments: plan.segments.length, cuts, bytes_per_cut: cuts ? bytes / cuts : 0, whole_s: whole, chain_s: chain,
+    per_cut_s: cuts ? (chain - whole) / cuts : 0 };
 }
 
 async function main() {
@@ -88,11 +113,10 @@ async function main() {
   const weights = prepareWeights(plan, planDir, args.randomWeights);
   const inputs = makeInputs(plan, args.seed, undefined);
   const ncpu = os.cpus().length;
-  let core = 0;
+  const cores = S.assignCores(args.devices, ncpu, args.pin);
   const out = { model: plan.source_model, runs: args.runs, warmup: args.warmup, weights, devices: [], load_average_before: os.loadavg() };
-  for (const d of args.devices) {
-    let pin = null;
-    if (args.pin && d.provider === 'cpu' && core + d.threads <= ncpu) { pin = Array.from({ length: d.threads }, (_, k) => core + k); core += d.threads; }
+  for (const [i, d] of args.devices.entries()) {
+    const pin = cores[i];
     process.stderr.write(`profiling ${d.name} (${d.provider}:${d.threads}) ...\n`);
     const r = await inWorker('profile_worker.js', { device: d, model: path.join(planDir, plan.whole_model), inputs, runs: args.runs, warmup: args.warmup, pin },
       (m, w, resolve) => { if (m.type === 'done') { w.terminate(); resolve(m); } });
@@ -109,7 +133,12 @@ async function main() {
   }
   if (args.devices.length >= 2) {
     process.stderr.write('measuring hand-over times between device workers ...\n');
-    out.transfers = await measureTransfers(args.pin && ncpu >= 2 ? [1] : null);
+    out.transfers = await measureTransfers([cores[0], cores[1]]);
+    if (args.chain) {
+      process.stderr.write('measuring the cost of a cut (segments alternating between devices) ...\n');
+      const pinned = args.devices.slice(0, 2).map((d, i) => ({ ...d, pin: cores[i] }));
+      out.cuts = await measureCuts(args.chain, pinned, args.runs, args.warmup, args.randomWeights);
+    }
   }
   out.load_average_after = os.loadavg();
   fs.writeFileSync(args.out, JSON.stringify(out, null, 1));

@@ -6,17 +6,17 @@
 // simulator's prediction. Usually started by `diviml run PLAN_DIR ...`; see docs/deploy.md.
 const path = require('path');
 const os = require('os');
-const { Worker } = require('worker_threads');
-const { performance } = require('perf_hooks');
+const fs = require('fs');
 const { PlanError, loadPlan, planDevices } = require('./lib/plan');
 const { prepareWeights, makeInputs, compareTensor, stats } = require('./lib/data');
 const S = require('./lib/session');
+const { PlanExecutor, wholeModelPlan } = require('./lib/executor');
 
 const USAGE = `usage: run.js PLAN_DIR [--random-weights SEED] [--runs N] [--warmup N] [--json] [--tolerance REL]
-              [--inputs FILE] [--seed N] [--device NAME=PROVIDER[:threads]]... [--no-pin]`;
+              [--inputs FILE] [--seed N] [--device NAME=PROVIDER[:threads]]... [--no-pin] [--trace FILE] [--spin-us US]`;
 
 function parseArgs(argv) {
-  const a = { runs: 10, warmup: 2, tolerance: 1e-4, seed: 1, json: false, pin: true, devices: [], randomWeights: undefined };
+  const a = { runs: 10, warmup: 2, tolerance: 1e-4, seed: 1, json: false, pin: true, devices: [], randomWeights: undefined, spinUs: 0 };
   const rest = [];
   const num = (flag, v, int) => {
     const x = Number(v);
@@ -32,6 +32,8 @@ function parseArgs(argv) {
     else if (f === '--tolerance') { a.tolerance = num(f, argv[++i], false); if (!(a.tolerance >= 0)) throw new PlanError('--tolerance must be >= 0'); }
     else if (f === '--random-weights') a.randomWeights = num(f, argv[++i], true);
     else if (f === '--seed') a.seed = num(f, argv[++i], true);
+    else if (f === '--trace') { a.trace = argv[++i]; if (!a.trace) throw new PlanError('--trace needs a file'); }
+    else if (f === '--spin-us') { a.spinUs = num(f, argv[++i], false); if (!(a.spinUs >= 0)) throw new PlanError('--spin-us must be >= 0'); }
     else if (f === '--inputs') { a.inputs = argv[++i]; if (!a.inputs) throw new PlanError('--inputs needs a file'); }
     else if (f === '--device') { if (!argv[i + 1]) throw new PlanError('--device needs NAME=PROVIDER[:threads]'); a.devices.push(S.parseDeviceSpec(argv[++i])); }
     else if (f === '-h' || f === '--help') { a.help = true; }
@@ -45,67 +47,38 @@ function parseArgs(argv) {
 }
 
 /// Device settings: --device entries by name, else the CPU provider with one thread. CPU devices
-/// are pinned to distinct cores (threads cores each) while the machine has enough of them.
+/// are pinned to distinct cores (session.js assignCores: cpuK on core K).
 function deviceSettings(plan, args, ort) {
   const names = planDevices(plan);
   for (const d of args.devices)
     if (!names.includes(d.name)) throw new PlanError(`--device ${d.name}: the plan has no device '${d.name}' (it has ${names.join(', ')})`);
-  const ncpu = os.cpus().length;
-  let nextCore = 0;
-  return names.map((n) => {
+  const list = names.map((n) => {
     const d = args.devices.find((x) => x.name === n) || { name: n, provider: 'cpu', threads: 1 };
     S.checkProvider(ort, d.provider);
-    let pin = null;
-    if (args.pin && d.provider === 'cpu' && nextCore + d.threads <= ncpu) {
-      pin = Array.from({ length: d.threads }, (_, k) => nextCore + k);
-      nextCore += d.threads;
-    }
-    return { ...d, pin };
+    return d;
   });
+  const pins = S.assignCores(list, os.cpus().length, args.pin);
+  return list.map((d, i) => ({ ...d, pin: pins[i] }));
 }
 
-function startWorker(dev, plan, planDir) {
-  const segments = plan.segments.filter((s) => s.device === dev.name);
-  const w = new Worker(path.join(__dirname, 'lib', 'device_worker.js'), {
-    workerData: { device: { provider: dev.provider, threads: dev.threads, name: dev.name }, planDir, segments, pin: dev.pin },
-  });
-  return { dev, segments, w };
-}
-
-/// Runs the plan once: returns wall-clock seconds, graph outputs and per-segment seconds.
-function runPlanOnce(workers, plan, inputs, run) {
-  return new Promise((resolve, reject) => {
-    const byName = new Map(workers.map((x) => [x.dev.name, x]));
-    const outputs = {};
-    const times = {};
-    let done = 0;
-    const t0 = performance.now();
-    const onMsg = (x) => (m) => {
-      if (m.run !== run && m.type !== 'error') return;
-      if (m.type === 'error') { cleanup(); reject(Object.assign(new Error(m.message), { kind: m.kind })); return; }
-      if (m.type === 'tensor') {
-        for (const to of m.to) byName.get(to).w.postMessage({ type: 'tensor', run, tensor: m.tensor, value: m.value });
-        if (m.graph_output) outputs[m.tensor] = m.value;
-      } else if (m.type === 'done') {
-        m.times.forEach((t, i) => { times[x.segments[i].name] = t; });
-        if (++done === workers.length) {
-          const wall = (performance.now() - t0) / 1e3;
-          cleanup();
-          resolve({ wall, outputs, times });
-        }
-      }
-    };
-    const handlers = workers.map((x) => { const h = onMsg(x); x.w.on('message', h); return h; });
-    // A worker that dies (out of memory, a crash in native code) ends the run with its reason.
-    const died = (e) => { cleanup(); reject(e instanceof Error ? e : new Error(`a device worker exited (code ${e})`)); };
-    workers.forEach((x) => { x.w.on('error', died); x.w.on('exit', died); });
-    const cleanup = () => workers.forEach((x, i) => { x.w.off('message', handlers[i]); x.w.off('error', died); x.w.off('exit', died); });
-    for (const x of workers) {
-      const mine = {};
-      for (const t of plan.graph_inputs) if ((t.to || []).includes(x.dev.name)) mine[t.tensor] = inputs[t.tensor];
-      x.w.postMessage({ type: 'run', run, inputs: mine });
+/// Warm-up and measured runs of `plan` on `devs`: walls, per-segment timings, last outputs.
+async function measure(plan, devs, planDir, inputs, args) {
+  const ex = await PlanExecutor.start(plan, devs, planDir, { spinUs: args.spinUs });
+  const walls = [];
+  const trace = [];
+  const segTimes = Object.fromEntries(plan.segments.map((s) => [s.name, []]));
+  try {
+    for (let i = 0; i < args.warmup + args.runs; ++i) {
+      const r = await ex.runOnce(inputs);
+      if (i < args.warmup) continue;
+      walls.push(r.wall);
+      trace.push(r);
+      for (const [k, t] of Object.entries(r.segments)) segTimes[k].push(t);
     }
-  });
+    return { walls, trace, segTimes, outputs: ex.outputs(), pins: ex.pins };
+  } finally {
+    await ex.stop();
+  }
 }
 
 async function main() {
@@ -118,56 +91,17 @@ async function main() {
   const weights = prepareWeights(plan, planDir, args.randomWeights);
   const inputs = makeInputs(plan, args.seed, args.inputs);
 
-  // Reference: the unpartitioned model, whole, on the first device's provider and threads.
-  const refDev = { ...devs[0], name: 'whole' };
-  const whole = await S.createSession(ort, path.join(planDir, plan.whole_model), refDev);
-  S.checkInterface(path.join(planDir, plan.whole_model), whole, plan.graph_inputs.map((t) => t.tensor), plan.graph_outputs.map((t) => t.tensor));
-  const feeds = {};
-  for (const [k, v] of Object.entries(inputs)) feeds[k] = S.toOrt(ort, v);
-  const wholeTimes = [];
-  let reference;
-  for (let i = 0; i < args.warmup + args.runs; ++i) {
-    const t0 = performance.now();
-    const out = await whole.run(feeds);
-    const dt = (performance.now() - t0) / 1e3;
-    if (i >= args.warmup) wholeTimes.push(dt);
-    reference = out;
-  }
-  await whole.release();
-
-  const workers = devs.map((d) => startWorker(d, plan, planDir));
-  const pins = {};
-  {
-    // allSettled, not all: terminating a worker while ONNX Runtime is still creating its sessions
-    // aborts the process (a native exception in teardown), so every worker finishes its init first.
-    const inits = await Promise.allSettled(workers.map((x) => new Promise((resolve, reject) => {
-      x.w.once('error', (e) => reject(e));
-      const h = (m) => {
-        if (m.type === 'ready') { pins[x.dev.name] = m.pin; x.w.off('message', h); resolve(); }
-        if (m.type === 'error') { x.w.off('message', h); reject(Object.assign(new Error(m.message), { kind: m.kind })); }
-      };
-      x.w.on('message', h);
-      x.w.postMessage({ type: 'init' });
-    })));
-    const failed = inits.find((r) => r.status === 'rejected');
-    if (failed) {
-      await Promise.all(workers.map((x) => x.w.terminate()));
-      throw failed.reason;
-    }
-  }
-  const walls = [];
-  const segTimes = Object.fromEntries(plan.segments.map((s) => [s.name, []]));
-  let last;
-  try {
-    for (let i = 0; i < args.warmup + args.runs; ++i) {
-      last = await runPlanOnce(workers, plan, inputs, i);
-      if (i < args.warmup) continue;
-      walls.push(last.wall);
-      for (const [k, t] of Object.entries(last.times)) segTimes[k].push(t);
-    }
-  } finally {
-    await Promise.all(workers.map((x) => x.w.terminate()));
-  }
+  // Reference: the unpartitioned model as a one-segment plan on the first device (same worker,
+  // pinning and hand-over as the plan, so the speed-up compares like with like).
+  const wholeRun = await measure(wholeModelPlan(plan, devs[0].name), [devs[0]], planDir, inputs, args);
+  const reference = wholeRun.outputs;
+  const planRun = await measure(plan, devs, planDir, inputs, args);
+  const pins = planRun.pins;
+  const walls = planRun.walls;
+  const wholeTimes = wholeRun.walls;
+  const segTimes = planRun.segTimes;
+  const last = { outputs: planRun.outputs };
+  if (args.trace) fs.writeFileSync(args.trace, JSON.stringify({ plan: planDir, whole: wholeRun.trace, runs: planRun.trace }, null, 1));
 
   // Compare with the whole model.
   const perOutput = [];
@@ -203,8 +137,17 @@ async function main() {
     weights,
     devices: devs.map((d) => ({ name: d.name, provider: d.provider, threads: d.threads, affinity: pins[d.name] })),
     segments: plan.segments.map((s) => {
-      const st = stats(segTimes[s.name]);
-      return { name: s.name, device: s.device, nodes: s.nodes, measured_s: st.median, measured_min_s: st.min, measured_max_s: st.max, predicted_s: s.predicted_busy_s };
+      const ts = segTimes[s.name];
+      const med = (f) => stats(ts.map(f)).median / 1e3;
+      const st = stats(ts.map((t) => t.run_ms / 1e3));
+      return {
+        name: s.name, device: s.device, nodes: s.nodes, measured_s: st.median, measured_min_s: st.min, measured_max_s: st.max,
+        predicted_s: s.predicted_busy_s,
+        // Where the segment's time went (medians over runs; start/end from the run's start).
+        measured_start_s: med((t) => t.start_ms), measured_end_s: med((t) => t.end_ms),
+        wait_s: med((t) => t.wait_ms), copy_in_s: med((t) => t.copy_in_ms), publish_s: med((t) => t.publish_ms),
+        predicted_start_s: s.predicted_start_s, predicted_finish_s: s.predicted_finish_s,
+      };
     }),
     load_average: os.loadavg(),
   };
@@ -236,8 +179,10 @@ function printReport(r, plan) {
   L(`latency over ${r.runs} runs after ${r.warmup} warm-up: median ${fmtS(r.measured_latency_s)} (min ${fmtS(r.measured_latency_spread_s.min)}, p90 ${fmtS(r.measured_latency_spread_s.p90)}, max ${fmtS(r.measured_latency_spread_s.max)})`);
   L(`predicted (simulator): ${fmtS(r.predicted_latency_s)}${r.predicted_vs_measured === null ? '' : ` (measured ${r.predicted_vs_measured >= 0 ? '+' : ''}${(100 * r.predicted_vs_measured).toFixed(1)}%)`}`);
   L(`whole model on one device: median ${fmtS(r.whole_model_latency_s)}; measured speed-up ${r.measured_speedup.toFixed(3)}x`);
-  L('segment  device           nodes  measured    predicted');
-  for (const s of r.segments) L(`${s.name.padEnd(8)} ${s.device.padEnd(16)} ${String(s.nodes).padStart(5)}  ${fmtS(s.measured_s).padStart(10)}  ${fmtS(s.predicted_s).padStart(10)}`);
+  L('segment  device           nodes    measured   predicted  |  start meas/pred        waited   copy-in   publish');
+  for (const s of r.segments)
+    L(`${s.name.padEnd(8)} ${s.device.padEnd(16)} ${String(s.nodes).padStart(5)}  ${fmtS(s.measured_s).padStart(10)}  ${fmtS(s.predicted_s).padStart(10)}  | ` +
+      `${fmtS(s.measured_start_s).padStart(10)} ${fmtS(s.predicted_start_s).padStart(10)}  ${fmtS(s.wait_s).padStart(10)} ${fmtS(s.copy_in_s).padStart(9)} ${fmtS(s.publish_s).padStart(9)}`);
   L(`load average: ${r.load_average.map((x) => x.toFixed(2)).join(' ')}`);
 }
 

@@ -1,82 +1,93 @@
 'use strict';
 // One device: a worker thread that owns the device's sessions and runs its segments in the
-// plan's order; a segment waits only for the tensors it reads from other devices.
+// plan's order. Tensors from other devices (and graph inputs) arrive through the shared-memory
+// exchange (exchange.js): the worker blocks on their ready flags, so a segment waits only for
+// what it reads, and no other thread sits between two devices. Timestamps of every segment go
+// into the exchange's timing table for the main thread to read after the run.
 const { parentPort, workerData } = require('worker_threads');
 const path = require('path');
-const { performance } = require('perf_hooks');
-const { loadOrt, createSession, pinThisThread, toOrt, fromOrt, checkInterface } = require('./session');
+const { loadOrt, createRunner, pinThisThread, checkInterface } = require('./session');
+const { Exchange, clockMs, TYPED, RUN, ERROR, DONE } = require('./exchange');
 
-const { device, planDir, segments, pin } = workerData;
+const { device, planDir, segments, pin, exchange, spinUs } = workerData;
+
+// ONNX Runtime's binding returns every output in a fresh ArrayBuffer. Left to V8, the garbage
+// of many runs piles up before a GC frees it, so each run's outputs land on pages never touched
+// before: on the test VM that was ~100 page faults (~1.3 ms) per 400 KB output, charged to the
+// segment. A minor GC after each run (outside the timed window) frees them, and the next run
+// reuses the same memory.
+let collect = () => {};
+try {
+  require('v8').setFlagsFromString('--expose-gc');
+  const gc = require('vm').runInNewContext('gc');
+  collect = () => gc({ type: 'minor', execution: 'sync' });
+} catch {
+  /* no explicit GC: correct, only slower */
+}
+const x = new Exchange(exchange, spinUs);
 let ort;
-const sessions = [];
-const inbox = new Map();    // `${run}/${tensor}` -> tensor
-const waiting = new Map();  // `${run}/${tensor}` -> resolve
-
-function deliver(run, name, tensor) {
-  const key = `${run}/${name}`;
-  const w = waiting.get(key);
-  if (w) {
-    waiting.delete(key);
-    w(tensor);
-  } else {
-    inbox.set(key, tensor);
-  }
-}
-
-function receive(run, name) {
-  const key = `${run}/${name}`;
-  if (inbox.has(key)) {
-    const t = inbox.get(key);
-    inbox.delete(key);
-    return Promise.resolve(t);
-  }
-  return new Promise((resolve) => waiting.set(key, resolve));
-}
+const steps = [];  // per segment: session, feeds to fill, outputs to keep or publish
 
 async function init() {
   const pinNote = pin ? pinThisThread(pin) : 'not pinned';
   ort = loadOrt();
   for (const s of segments) {
     const file = path.join(planDir, s.model);
-    const session = await createSession(ort, file, device);
+    const session = await createRunner(ort, file, device);
     checkInterface(file, session, s.inputs.map((i) => i.tensor), s.outputs.map((o) => o.tensor));
-    sessions.push(session);
+    // Inputs from this device's earlier segments are used as they are; the others are copied
+    // from their slot into a buffer preallocated here (ORT cannot read shared memory).
+    const remote = s.inputs.filter((i) => i.from_device !== device.name).map((i) => {
+      const slot = x.slot(i.tensor);
+      const data = new TYPED[slot.dtype](slot.length);
+      return { tensor: i.tensor, data, value: new ort.Tensor(slot.dtype, data, slot.shape) };
+    });
+    const local = s.inputs.filter((i) => i.from_device === device.name).map((i) => i.tensor);
+    const publish = s.outputs.filter((o) => o.to_devices.some((d) => d !== device.name) || o.graph_output).map((o) => o.tensor);
+    steps.push({ session, remote, local, publish, fetches: s.outputs.map((o) => o.tensor), timeIndex: s.timeIndex });
   }
   parentPort.postMessage({ type: 'ready', pin: pinNote });
 }
 
-async function runOnce(run, graphInputs) {
-  const local = new Map();
-  for (const [k, v] of Object.entries(graphInputs)) local.set(k, toOrt(ort, v));
-  const times = [];
-  for (let i = 0; i < segments.length; ++i) {
-    const s = segments[i];
-    const feeds = {};
-    for (const inp of s.inputs) {
-      let t = local.get(inp.tensor);
-      if (!t) {
-        t = toOrt(ort, await receive(run, inp.tensor));
-        local.set(inp.tensor, t);
+/// Runs the device's segments for runs 1, 2, ... as the main thread starts them, until stopped.
+async function loop() {
+  const tensors = new Map();  // this run's outputs kept for later segments of this device
+  for (let run = 1; x.waitWord(RUN, run); ++run) {
+    tensors.clear();
+    for (const st of steps) {
+      const t = x.times;
+      const k = 5 * st.timeIndex;
+      t[k] = clockMs();
+      let copyMs = 0;
+      const feeds = {};
+      for (const r of st.remote) {
+        const c = x.receive(r.tensor, run, r.data);
+        if (c < 0) return;
+        copyMs += c;
+        feeds[r.tensor] = r.value;
       }
-      feeds[inp.tensor] = t;
+      for (const name of st.local) feeds[name] = tensors.get(name);
+      t[k + 1] = clockMs();
+      t[k + 4] = copyMs;
+      const out = st.session.sync ? st.session.runSync(feeds, st.fetches) : await st.session.run(feeds, st.fetches);
+      t[k + 2] = clockMs();
+      for (const name of st.fetches) tensors.set(name, out[name]);
+      for (const name of st.publish) x.publish(name, out[name].data, run);
+      t[k + 3] = clockMs();
     }
-    const t0 = performance.now();
-    const out = await sessions[i].run(feeds);
-    times.push((performance.now() - t0) / 1e3);
-    for (const o of s.outputs) {
-      const t = out[o.tensor];
-      local.set(o.tensor, t);
-      if (o.to_devices.length > 0 || o.graph_output) {
-        parentPort.postMessage({ type: 'tensor', run, tensor: o.tensor, to: o.to_devices, graph_output: o.graph_output, value: fromOrt(t) });
-      }
-    }
+    collect();  // after the last timestamp of the run (the wall time is read from those)
+    Atomics.add(x.ctl, DONE, 1);
+    Atomics.notify(x.ctl, DONE);
   }
-  parentPort.postMessage({ type: 'done', run, times });
+}
+
+function fail(e) {
+  Atomics.store(x.ctl, ERROR, 1);
+  x.wakeAll();
+  parentPort.postMessage({ type: 'error', kind: e.constructor.name, message: String(e.message || e) });
 }
 
 parentPort.on('message', (m) => {
-  const fail = (e) => parentPort.postMessage({ type: 'error', kind: e.constructor.name, message: String(e.message || e) });
   if (m.type === 'init') init().catch(fail);
-  else if (m.type === 'tensor') deliver(m.run, m.tensor, m.value);
-  else if (m.type === 'run') runOnce(m.run, m.inputs).catch(fail);
+  else if (m.type === 'start') loop().catch(fail);
 });

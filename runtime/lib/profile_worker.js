@@ -6,7 +6,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { performance } = require('perf_hooks');
-const { loadOrt, createSession, pinThisThread, toOrt } = require('./session');
+const { loadOrt, createSession, createRunner, pinThisThread, toOrt } = require('./session');
 
 async function profile() {
   const { device, model, inputs, runs, warmup, pin } = workerData;
@@ -15,15 +15,24 @@ async function profile() {
   const prefix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'diviml-profile-')), 'ort');
   const feeds = {};
   for (const [k, v] of Object.entries(inputs)) feeds[k] = toOrt(ort, v);
-  // Unprofiled runs first: wall times without the profiler's own overhead.
-  const plain = await createSession(ort, model, device);
+  // Unprofiled runs first: wall times without the profiler's own overhead, run as `run` runs a
+  // segment (synchronous session, a minor GC between runs: device_worker.js says why).
+  let collect = () => {};
+  try {
+    require('v8').setFlagsFromString('--expose-gc');
+    const gc = require('vm').runInNewContext('gc');
+    collect = () => gc({ type: 'minor', execution: 'sync' });
+  } catch { /* slower, still correct */ }
+  const plain = await createRunner(ort, model, device);
+  const names = plain.outputNames;
   const walls = [];
   for (let i = 0; i < warmup + runs; ++i) {
     const t0 = performance.now();
-    await plain.run(feeds);
+    if (plain.sync) plain.runSync(feeds, names);
+    else await plain.run(feeds, names);
     if (i >= warmup) walls.push((performance.now() - t0) / 1e3);
+    collect();
   }
-  await plain.release();
   const s = await createSession(ort, model, device, { enableProfiling: true, profileFilePrefix: prefix });
   const marks = [];
   for (let i = 0; i < warmup + runs; ++i) {

@@ -68,10 +68,29 @@ for (const [model, platform, method] of cases) {
     assert.ok(j.measured_latency_s > 0);
     assert.strictEqual(j.predicted_latency_s, plan.predicted_latency_s);
     assert.strictEqual(j.segments.length, plan.segments.length);
-    for (const s of j.segments) assert.ok(s.measured_s > 0, s.name);
+    for (const s of j.segments) {
+      assert.ok(s.measured_s > 0, s.name);
+      // Where the time went: every part measured, and inside the run.
+      for (const k of ['wait_s', 'copy_in_s', 'publish_s', 'measured_start_s']) assert.ok(s[k] >= 0, `${s.name} ${k} ${s[k]}`);
+      assert.ok(s.measured_end_s <= j.measured_latency_s * (1 + 1e-9) + 1e-9, `${s.name} ends after the run`);
+    }
     if (method === 'random') assert.ok(plan.segments.length > 2 * new Set(plan.segments.map((s) => s.device)).size, 'random placement should go back and forth');
   });
 }
+
+test('--trace writes every run\'s per-segment timings', () => {
+  const dir = makePlan('resnet18', 'local-cpu:2', 'heft');
+  const trace = path.join(tmp, 'trace.json');
+  const { r, j } = runJson(dir, ['--trace', trace]);
+  assert.strictEqual(r.status, 0, r.stderr);
+  const t = JSON.parse(fs.readFileSync(trace, 'utf8'));
+  assert.strictEqual(t.runs.length, 1);
+  assert.strictEqual(t.whole.length, 1);
+  for (const run of t.runs) {
+    assert.deepStrictEqual(Object.keys(run.segments).sort(), j.segments.map((s) => s.name).sort());
+    for (const s of Object.values(run.segments)) assert.ok(s.run_ms > 0 && s.start_ms >= 0 && s.end_ms <= 1e3 * run.wall + 1e-6);
+  }
+});
 
 test('random weights are the same for every segment and the whole model (seeded, finite)', () => {
   const { randomWeightValues } = require('../lib/data');

@@ -73,6 +73,59 @@ class KernelNames {
   std::unordered_map<std::string, std::string> nodes_, producer_;
 };
 
+/// Writes `model` cut into segments alternating between devices a and b at up to kCuts points
+/// (evenly spread over the topological order) where exactly one tensor is live across the cut.
+/// False when the model has no such point.
+bool write_chain_plan(const std::string& model, const Graph& g, const std::string& a, const std::string& b,
+                      const std::string& dir, const PartitionOptions& po) {
+  constexpr int kCuts = 6;
+  const auto& topo = g.topo_order();
+  const size_t n = topo.size();
+  std::vector<size_t> pos(static_cast<size_t>(g.num_ops()));
+  for (size_t i = 0; i < n; ++i) pos[static_cast<size_t>(topo[i])] = i;
+  // live[i]: tensors produced at or before position i and read after it.
+  std::vector<int> delta(n + 1, 0);
+  for (const Tensor& t : g.tensors) {
+    if (t.producer == kNoOp || t.consumers.empty()) continue;
+    size_t last = 0;
+    for (OpId c : t.consumers) last = std::max(last, pos[static_cast<size_t>(c)]);
+    const size_t p = pos[static_cast<size_t>(t.producer)];
+    if (last > p) {
+      ++delta[p];
+      --delta[last];
+    }
+  }
+  std::vector<size_t> single;
+  int live = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    live += delta[i];
+    if (live == 1) single.push_back(i);
+  }
+  if (single.empty()) return false;
+  std::vector<size_t> cuts;
+  for (int k = 1; k <= kCuts; ++k) {
+    const size_t want = n * static_cast<size_t>(k) / (kCuts + 1);
+    const auto it = std::lower_bound(single.begin(), single.end(), want);
+    if (it != single.end() && (cuts.empty() || *it > cuts.back())) cuts.push_back(*it);
+  }
+  SchedulePlacements sp;
+  sp.graph = g.name;
+  sp.platform = "profile-chain";
+  size_t next_cut = 0;
+  bool on_a = true;
+  for (size_t i = 0; i < n; ++i) {
+    const Op& op = g.ops[static_cast<size_t>(topo[i])];
+    const double t = static_cast<double>(i);
+    sp.ops.push_back({op.name, on_a ? a : b, t, t + 1, op.fused});
+    if (next_cut < cuts.size() && cuts[next_cut] == i) {
+      on_a = !on_a;
+      ++next_cut;
+    }
+  }
+  partition_onnx(model, sp, "(profile chain)", dir, po);
+  return true;
+}
+
 void print_errors(const char* title, const std::vector<ClassError>& errs) {
   fmt::print("  {}:", title);
   for (size_t i = 0; i < errs.size(); ++i) {
@@ -144,6 +197,17 @@ void add_profile_command(CLI::App& app) {
     partition_onnx(model, sp, "(profile)", work, po);
     const std::string raw_file = (fs::path(work) / "profile_raw.json").string();
     std::vector<std::string> args{work, "--out", raw_file, "--runs", std::to_string(a->runs), "--warmup", std::to_string(a->warmup)};
+    // The same model cut where exactly one tensor crosses, into segments that alternate between
+    // two devices: run against the whole model, it measures what a cut costs (profile.js).
+    if (dev_names.size() >= 2) {
+      const std::string chain = (fs::path(work) / "chain").string();
+      try {
+        if (write_chain_plan(model, *g, dev_names[0], dev_names[1], chain, po)) args.insert(args.end(), {"--chain", chain});
+        else fmt::print("note: no point where one tensor alone is live; the cost of a cut is not measured\n");
+      } catch (const InputError& e) {  // the hand-over is still measured; the link then has no dispatch term
+        fmt::print("note: cannot cut the model into a chain ({}); the cost of a cut is not measured\n", e.what());
+      }
+    }
     for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
     if (a->random_weights) args.insert(args.end(), {"--random-weights", std::to_string(*a->random_weights)});
     if (a->no_pin) args.push_back("--no-pin");
@@ -203,12 +267,25 @@ void add_profile_command(CLI::App& app) {
     if (!csv) throw InputError(fmt::format("{}: error while writing", a->out));
     fmt::print("profile: {} ({} ops x {} devices)\n", a->out, g->num_ops(), measured.size());
     std::optional<Link> link;
-    if (raw.contains("transfers") && raw["transfers"]["bandwidth"].is_number()) {
-      const auto& t = raw["transfers"];
-      link = Link{0, 0, t["bandwidth"].get<double>(), t["latency_s"].get<double>()};
-      fmt::print("hand-over between device workers: {} + bytes / {:.2f} GB/s (", format_seconds(link->latency_s), link->bandwidth / 1e9);
-      for (const auto& s : t["samples"]) fmt::print(" {}: {}", format_bytes(s["bytes"].get<double>()), format_seconds(s["seconds"].get<double>()));
-      fmt::print(" )\n");
+    if (raw.contains("transfers")) {
+      std::vector<HandoverSample> samples;
+      for (const auto& s : raw["transfers"]["samples"]) samples.push_back({s["bytes"].get<double>(), s["seconds"].get<double>()});
+      link = fit_handover(samples);
+      fmt::print("hand-over between device workers (medians):");
+      for (const auto& s : samples) fmt::print(" {}: {}", format_bytes(s.bytes), format_seconds(s.seconds));
+      fmt::print("\n  fit (monotone): {} + bytes / {:.2f} GB/s\n", format_seconds(link->latency_s), link->bandwidth / 1e9);
+      if (raw.contains("cuts")) {
+        const auto& c = raw["cuts"];
+        const double per_cut = c["per_cut_s"].get<double>(), bytes = c["bytes_per_cut"].get<double>();
+        fmt::print("cost of a cut: whole model {}, cut {} times between devices ({} segments, {} per cut on average) "
+                   "{}: {} per cut\n",
+                   format_seconds(c["whole_s"].get<double>()), c["cuts"].get<int>(), c["segments"].get<int>(),
+                   format_bytes(bytes), format_seconds(c["chain_s"].get<double>()), format_seconds(per_cut));
+        const double dispatch = segment_dispatch_s(*link, per_cut, bytes);
+        link = link_with_dispatch(*link, dispatch);
+        fmt::print("  one segment more: {}; link: {} + bytes / {:.2f} GB/s (hand-over + a segment on each side)\n",
+                   format_seconds(dispatch), format_seconds(link->latency_s), link->bandwidth / 1e9);
+      }
     }
     fmt::print("load average: {:.2f} before, {:.2f} after\n", raw["load_average_before"][0].get<double>(),
                raw["load_average_after"][0].get<double>());

@@ -17,10 +17,10 @@ namespace diviml::cli {
 
 namespace {
 struct RunArgs {
-  std::string plan_dir, runtime_dir, inputs;
+  std::string plan_dir, runtime_dir, inputs, trace;
   std::optional<long> random_weights;
   int runs = 10, warmup = 2, seed = 1;
-  double tolerance = 1e-4;
+  double tolerance = 1e-4, spin_us = 0;
   bool json = false, no_pin = false;
   std::vector<std::string> devices;
 };
@@ -42,6 +42,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--device", a->devices, "NAME=PROVIDER[:threads] per plan device (default cpu:1), e.g. gpu=cuda");
   cmd->add_flag("--json", a->json, "print the result as JSON");
   cmd->add_flag("--no-pin", a->no_pin, "do not pin CPU devices to distinct cores");
+  cmd->add_option("--trace", a->trace, "write every measured run's per-segment timestamps (JSON) to this file");
+  cmd->add_option("--spin-us", a->spin_us, "spin this long before sleeping when a device waits for a tensor (default 0)")
+      ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--runtime-dir", a->runtime_dir, "the runtime/ folder holding run.js (default: found automatically)");
   cmd->footer(
       "Exit status: 0 outputs match, 1 outputs differ, 2 bad plan or option, 3 ONNX Runtime missing,\n"
@@ -55,6 +58,8 @@ void add_run_command(CLI::App& app) {
     for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
     if (a->json) args.push_back("--json");
     if (a->no_pin) args.push_back("--no-pin");
+    if (!a->trace.empty()) args.insert(args.end(), {"--trace", a->trace});
+    if (a->spin_us > 0) args.insert(args.end(), {"--spin-us", fmt::format("{}", a->spin_us)});
     const int rc = run_node_script(dir, "run.js", args);
     if (rc != 0) {
       std::fflush(stdout);

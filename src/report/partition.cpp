@@ -417,9 +417,15 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
     }
   }
 
-  // ---- segments: a device's run of nodes, cut where it waits for another device's tensor -------
+  // ---- segments: a device's run of nodes, cut where it waits for or sends another device a tensor
   auto is_activation = [&](const std::string& t) { return !t.empty() && !const_tensor.count(t); };
   std::vector<int> node_segment(static_cast<size_t>(nn), -1);
+  std::vector<char> sends_elsewhere(static_cast<size_t>(nn), 0);  // a node on another device reads it
+  for (int w : exec)
+    for (const auto& in : gp.node(w).input())
+      if (auto it = producer.find(in); is_activation(in) && it != producer.end() && !is_const_node[it->second] &&
+                                      node_device[it->second] != node_device[w])
+        sends_elsewhere[it->second] = 1;
   std::vector<int> segment_device;
   std::vector<std::vector<int>> segment_nodes;
   {
@@ -449,6 +455,9 @@ PartitionResult partition_onnx(const std::string& model_path, const SchedulePlac
         auto it = producer.find(in);
         if (it == producer.end() || node_segment[it->second] != s) seg_inputs[static_cast<size_t>(s)].insert(in);
       }
+      // A segment's outputs exist only when the whole segment has run: close it after a node that
+      // another device reads, so the tensor leaves when its op finishes, as the schedule assumes.
+      if (sends_elsewhere[v]) current[static_cast<size_t>(d)] = -1;
     }
   }
 
