@@ -17,6 +17,7 @@
 #include "report/latency_report.h"
 #include "schedule/simulator.h"
 #include "schedule/throughput.h"
+#include "solvers/bounds/bounds.h"
 #include "solvers/milp/milp_settings.h"
 #include "solvers/solver.h"
 #include "solvers/throughput/throughput_solvers.h"
@@ -191,7 +192,8 @@ struct Diviml::Impl {
     const LatencyEvaluation e = evaluate_latency(pb, s, b);
     result.stats.evaluate_seconds = seconds_since(t2);
 
-    result.status = model_status_of(s.status);
+    // As in the CLI (schedule, compare): any method whose makespan meets the certified bound is optimal.
+    result.status = model_status_of(certified_status(s.status, e.makespan, e.lower_bound));
     result.makespan_s = e.makespan;
     result.makespan_contention_s = e.makespan_contention;
     result.lower_bound_s = e.lower_bound;

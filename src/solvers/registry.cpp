@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "schedule/simulator.h"
+#include "solvers/exact/bnb.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
 #include "solvers/memory/feasible_baseline.h"
@@ -61,6 +62,9 @@ const std::vector<MethodInfo>& latency_methods() {
       {"series-dp", "exact series DP: each series module solved by the MILP, optimal when every module is proven",
        [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, series_dp_schedule); },
        /*exact=*/true, /*randomised=*/false, /*uses_milp=*/true, /*in_compare=*/true},
+      {"bnb", "exact branch and bound over placement and order (docs/exact.md), from the anneal incumbent",
+       [](const Problem& pb, const SolveOptions& opt) { return at_least_baseline(pb, opt, bnb_schedule); },
+       /*exact=*/true, /*randomised=*/true, /*uses_milp=*/false, /*in_compare=*/false},
   };
   return methods;
 }
