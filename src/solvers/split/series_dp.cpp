@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
@@ -38,10 +39,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A module's schedule relative to its start: device and start per local op.
+/// A module's schedule relative to its start: device and start per local op, and the module's
+/// ops in run order (start times cannot order a zero-duration op against its device's next op).
 struct ModuleSchedule {
   std::vector<int> dev;
   std::vector<double> start;
+  std::vector<OpId> order;
 };
 
 struct PairValue {
@@ -302,6 +305,7 @@ bool Solver::solve_path(int i, int e, double L) {
       s.start[j] = gv[j][k] - pb_.exec(md.ops[j], k);
       if (j > 0) k = from[j][k];
     }
+    s.order = md.ops;
     p.lb = v;
     p.exact = true;
     p.solution = static_cast<int>(solutions_.size());
@@ -379,6 +383,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
     s.dev[j] = r->device[md.ops[j]];
     s.start[j] = r->start[md.ops[j]];
   }
+  s.order = r->order;
   const int sol = static_cast<int>(solutions_.size());
   solutions_.push_back(std::move(s));
   if (!best_solution_.count(md.signature)) best_solution_[md.signature] = sol;
@@ -483,24 +488,18 @@ SeriesDpResult Solver::run() {
         const double L = i == 0 ? 0.0 : f[i - 1][en[i]];
         const PairValue& p = pair(i, en[i], ex[i], L);
         if (!p.exact) ++unsolved;
-        std::vector<double> key(pb_.num_ops(), 0.0);
         if (p.solution >= 0) {
           const ModuleSchedule& s = solutions_[p.solution];
-          for (size_t j = 0; j < md.ops.size(); ++j) {
-            dev[md.ops[j]] = s.dev[j];
-            key[md.ops[j]] = s.start[j];
-          }
+          for (size_t j = 0; j < md.ops.size(); ++j) dev[md.ops[j]] = s.dev[j];
+          order.insert(order.end(), s.order.begin(), s.order.end());
         } else if (have_fallback) {
-          for (OpId v : md.ops) {
-            dev[v] = opt_.fallback_device[v];
-            key[v] = opt_.fallback_start[v];
-          }
+          for (OpId v : md.ops) dev[v] = opt_.fallback_device[v];
+          const std::vector<OpId> part = run_order(pb_, md.ops, opt_.fallback_device, opt_.fallback_start);
+          order.insert(order.end(), part.begin(), part.end());
         } else {
           ok = false;
           break;
         }
-        const std::vector<OpId> part = linear_extension(g_, md.ops, key);
-        order.insert(order.end(), part.begin(), part.end());
       }
       res.unsolved_modules = unsolved;
       if (ok) {
@@ -551,7 +550,7 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
 
   // Candidate: the assembled schedule (memory repaired if needed), else the baseline.
   std::vector<int> dev = base.device;
-  std::vector<OpId> order = linear_extension(pb.graph(), pb.graph().topo_order(), base_sim.start);
+  std::vector<OpId> order = run_order(pb, pb.graph().topo_order(), base.device, base_sim.start);
   double ms = base_sim.makespan;
   std::string notes = r.notes;
   if (!r.device.empty()) {
@@ -559,7 +558,7 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
     const LatencyResult sim = simulate_latency(pb, a);
     if (sim.makespan <= ms) {
       dev = a.device;
-      order = linear_extension(pb.graph(), pb.graph().topo_order(), sim.start);
+      order = run_order(pb, pb.graph().topo_order(), a.device, sim.start);
       ms = sim.makespan;
     }
     notes += fmt::format("; assembled schedule {:.9g} s", sim.makespan);
