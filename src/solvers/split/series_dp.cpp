@@ -19,6 +19,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 
@@ -39,12 +40,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A module's schedule relative to its start: device and start per local op, and the module's
-/// ops in run order (start times cannot order a zero-duration op against its device's next op).
+/// A module's schedule relative to its start: device and start per local op, and the local ops
+/// in run order (start times cannot order a zero-duration op against its device's next op).
+/// Local indices, so that identical modules share it.
 struct ModuleSchedule {
   std::vector<int> dev;
   std::vector<double> start;
-  std::vector<OpId> order;
+  std::vector<int> order;
 };
 
 struct PairValue {
@@ -305,7 +307,8 @@ bool Solver::solve_path(int i, int e, double L) {
       s.start[j] = gv[j][k] - pb_.exec(md.ops[j], k);
       if (j > 0) k = from[j][k];
     }
-    s.order = md.ops;
+    s.order.resize(n);
+    std::iota(s.order.begin(), s.order.end(), 0);
     p.lb = v;
     p.exact = true;
     p.solution = static_cast<int>(solutions_.size());
@@ -383,7 +386,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
     s.dev[j] = r->device[md.ops[j]];
     s.start[j] = r->start[md.ops[j]];
   }
-  s.order = r->order;
+  for (OpId v : r->order) s.order.push_back(local_[v]);
   const int sol = static_cast<int>(solutions_.size());
   solutions_.push_back(std::move(s));
   if (!best_solution_.count(md.signature)) best_solution_[md.signature] = sol;
@@ -491,7 +494,7 @@ SeriesDpResult Solver::run() {
         if (p.solution >= 0) {
           const ModuleSchedule& s = solutions_[p.solution];
           for (size_t j = 0; j < md.ops.size(); ++j) dev[md.ops[j]] = s.dev[j];
-          order.insert(order.end(), s.order.begin(), s.order.end());
+          for (int j : s.order) order.push_back(md.ops[j]);
         } else if (have_fallback) {
           for (OpId v : md.ops) dev[v] = opt_.fallback_device[v];
           const std::vector<OpId> part = run_order(pb_, md.ops, opt_.fallback_device, opt_.fallback_start);
