@@ -5,6 +5,7 @@
 #include <random>
 
 #include "brute_force.h"
+#include "graph/series.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"

@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"

@@ -27,6 +27,7 @@
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
@@ -362,11 +363,11 @@ Schedule SplitSolver::run() {
     return std::min(left(), std::max({parts_left * weight[i] / weight_left,
                                       parts_left / static_cast<double>(P - i), kMinMilpSeconds}));
   };
-  // With --threads N > 1, the parts of a wave (no path between them, part_waves) are solved at
+  // With --threads N > 1, the parts of a wave (no path between them, independent_waves) are solved at
   // the same time in worker processes (CBC is not reentrant), each against the context at the
   // start of the wave; they are then committed one by one as below, where the rollout still
   // compares each with its warm start in the up-to-date context.
-  const std::vector<int> wave = part_waves(g_, part_);
+  const std::vector<int> wave = independent_waves(g_, part_.parts);
   std::vector<std::optional<LatencyMilpResult>> presolved(P);
   int parallel_parts = 0;
   auto presolve_wave = [&](int first) {
