@@ -298,5 +298,36 @@ TEST(SeriesDp, CertifiedStatusAndIntegerRounding) {
   EXPECT_NEAR(lb.best, testing::brute_force_optimum(pb), 1e-9 * lb.best);
 }
 
+TEST(SeriesDp, ComputedOncePerProblem) {
+  // The method and the reported bound of one run ask for the same DP: the second call gets the
+  // first one's result (nothing solved again), and only for an identical problem and budget.
+  SpOptions o;
+  o.max_ops = 9;
+  const auto pb = series_parallel_problem(424242, o);
+  const SeriesDpResult a = series_dp(*pb, SeriesDpOptions{});
+  ASSERT_TRUE(a.reproducible);
+  EXPECT_FALSE(a.from_cache);
+  const SeriesDpResult b = series_dp(*pb, SeriesDpOptions{});
+  EXPECT_TRUE(b.from_cache);
+  EXPECT_EQ(b.bound, a.bound);
+  EXPECT_EQ(b.exact, a.exact);
+  EXPECT_EQ(reported_latency_bounds(*pb).series_dp, a.bound);
+  // Another budget, or the same graph on another platform, is another problem.
+  SeriesDpOptions tight;
+  tight.max_nodes = 3;
+  EXPECT_FALSE(series_dp(*pb, tight).from_cache);
+  const Problem other(pb->graph_ptr(), testing::random_platform(o.K, 99, true));
+  EXPECT_FALSE(series_dp(other, SeriesDpOptions{}).from_cache);
+  // A run cut by the wall clock is not kept: its result depends on timing.
+  const auto pb2 = series_parallel_problem(434343, o);
+  SeriesDpOptions none;
+  none.time_limit_s = 0;
+  const SeriesDpResult c = series_dp(*pb2, none);
+  if (!c.exact) {
+    EXPECT_FALSE(c.reproducible);
+    EXPECT_FALSE(series_dp(*pb2, SeriesDpOptions{}).from_cache);
+  }
+}
+
 }  // namespace
 }  // namespace diviml

@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -33,6 +35,7 @@
 #include "solvers/heuristics/local_search.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
+#include "solvers/milp/milp_settings.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -104,6 +107,7 @@ class Solver {
   std::map<std::string, int> best_solution_;  ///< per module signature: a solution to warm-start from
   std::vector<ModuleSchedule> solutions_;
   int milp_solves_ = 0;
+  bool timing_dependent_ = false;  ///< a module solve was cut by the wall clock or an interrupt
 };
 
 void Solver::build_modules() {
@@ -392,6 +396,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   solutions_.push_back(std::move(s));
   if (!best_solution_.count(md.signature)) best_solution_[md.signature] = sol;
   const bool optimal = r->status == SolveStatus::Optimal;
+  if (r->status == SolveStatus::TimeLimit) timing_dependent_ = true;
   // A bound found under the wall-clock guard depends on timing: not used (reproducibility).
   const double bound = r->status == SolveStatus::TimeLimit ? 0.0 : r->bound;
   const int got = md.last ? 0 : r->device[md.exit];
@@ -515,6 +520,7 @@ SeriesDpResult Solver::run() {
     (void)iter;
   }
   res.milp_solves = milp_solves_;
+  res.reproducible = !timing_dependent_ && !res.timed_out && !(opt_.interrupt && opt_.interrupt->load());
   int identical = 0;
   {
     std::map<std::string, int> seen;
@@ -527,11 +533,83 @@ SeriesDpResult Solver::run() {
   return res;
 }
 
+/// Everything series_dp reads, as bytes: two problems with the same key get the same result.
+std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
+  const Graph& g = pb.graph();
+  const int K = pb.num_devices();
+  std::string s;
+  auto put = [&s](auto x) { s.append(reinterpret_cast<const char*>(&x), sizeof x); };
+  const milp::MilpSettings& ms = milp::current_settings();
+  s += ms.cbc_args;
+  s += '|';
+  put(ms.priorities);
+  put(ms.ht_rows);
+  put(opt.max_module_pairs);
+  put(opt.max_nodes);
+  put(opt.solve_milps);
+  put(K);
+  put(pb.io_device());
+  put(g.num_ops());
+  for (int k = 0; k < K; ++k) put(pb.memory_capacity(k));
+  for (OpId v = 0; v < g.num_ops(); ++v) {
+    put(pb.weight_bytes(v));
+    for (int k = 0; k < K; ++k) put(pb.can_run(v, k) ? pb.exec(v, k) : -1.0);
+    put(g.ops[v].inputs.size());
+    for (TensorId t : g.ops[v].inputs) put(t);
+    put(g.ops[v].outputs.size());
+    for (TensorId t : g.ops[v].outputs) put(t);
+  }
+  for (TensorId t = 0; t < static_cast<TensorId>(g.tensors.size()); ++t) {
+    put(g.tensors[t].producer);
+    put(g.tensors[t].is_graph_output);
+    for (int k = 0; k < K; ++k) {
+      for (int l = 0; l < K; ++l) put(pb.comm(t, k, l));
+      if (g.tensors[t].producer == kNoOp) put(pb.input_arrival(t, k));
+      if (g.tensors[t].is_graph_output) put(pb.output_delivery(t, k));
+    }
+  }
+  return s;
+}
+
+struct CachedRun {
+  std::string key;
+  SeriesDpResult result;
+};
+std::mutex& cache_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::deque<CachedRun>& cache() {
+  static std::deque<CachedRun> runs;
+  return runs;
+}
+constexpr size_t kCachedRuns = 4;
+
 }  // namespace
 
 SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt) {
+  const std::string key = cache_key(pb, opt);
+  const bool wants_schedule = !opt.fallback_device.empty();
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    for (const CachedRun& c : cache())
+      if (c.key == key && (!wants_schedule || !c.result.device.empty())) {
+        SeriesDpResult r = c.result;
+        r.from_cache = true;
+        r.notes += " (computed earlier in this run for the same problem)";
+        return r;
+      }
+  }
   Solver s(pb, opt);
-  return s.run();
+  SeriesDpResult r = s.run();
+  if (r.reproducible) {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    auto& runs = cache();
+    runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const CachedRun& c) { return c.key == key; }), runs.end());
+    runs.push_front({key, r});
+    if (runs.size() > kCachedRuns) runs.pop_back();
+  }
+  return r;
 }
 
 Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
