@@ -10,7 +10,9 @@ Columns: the list schedulers, anneal, the full MILP (status, time), split (time)
 (the best of `diviml bound` and every method's own), split's gap to it, split's improvement over
 the best list scheduler (fastest device, HEFT, CPOP, PEFT), and the time at which the full MILP's
 incumbent first matched split's latency (from its progress log, 2 s resolution) with the ratio to
-split's time ("> x" when it never did within its limit).
+split's time ("> x" when it never did within its limit); the exact series DP (series-dp: status,
+its own seconds, and the whole process's wall/CPU seconds from OUT/LABEL.series-dp.time) and the
+full MILP's latency at its limit against series-dp's (excess, and the ratio of their times).
 """
 import glob
 import json
@@ -19,7 +21,7 @@ import re
 import statistics
 import sys
 
-PARTS = ("baselines", "anneal", "split", "milp")
+PARTS = ("baselines", "anneal", "split", "milp", "series-dp")
 PROGRESS = re.compile(r"^\[\s*([0-9.]+)s\]\s+\S+\s+incumbent\s+([0-9.eE+-]+)s")
 
 
@@ -32,7 +34,7 @@ def load(dirs):
                 labels.append(lab)
     data = {}
     for lab in labels:
-        rows, lb, log = {}, 0.0, None
+        rows, lb, log, times = {}, 0.0, None, None
         for part in PARTS + ("bound",):
             for d in dirs:
                 p = os.path.join(d, f"{lab}.{part}.json")
@@ -45,12 +47,16 @@ def load(dirs):
                     for r in js["rows"]:
                         rows.setdefault(r["method"], r)
                         lb = max(lb, r.get("lower_bound_s") or 0)
+                tp = os.path.join(d, f"{lab}.series-dp.time")
+                if part == "series-dp" and os.path.exists(tp):
+                    nums = open(tp).read().split()[-3:]
+                    times = (float(nums[0]), float(nums[1]) + float(nums[2]))
                 if part == "milp" and os.path.exists(os.path.join(d, f"{lab}.milp.log")):
                     log = os.path.join(d, f"{lab}.milp.log")
                 if part != "bound":  # every bound is valid: take the best of all folders
                     break
         if rows:
-            data[lab] = (rows, lb, log)
+            data[lab] = (rows, lb, log, times)
     return data
 
 
@@ -79,11 +85,12 @@ def main(dirs):
     data = load(dirs)
     order = sorted(data, key=lambda s: (s.startswith("randwire"), s))
     print("| graph | fastest device | HEFT | CPOP | PEFT | anneal (time) | full MILP (status, time) | split (time) "
-          "| bound | split gap | split vs best list | MILP time to match split (ratio) |")
-    print("|" + "---|" * 12)
+          "| bound | split gap | split vs best list | MILP time to match split (ratio) "
+          "| series-dp (status, process time) | full MILP vs series-dp (latency, time ratio) |")
+    print("|" + "---|" * 14)
     real_gaps, rw_gain = [], []
     for lab in order:
-        rows, lb, log = data[lab]
+        rows, lb, log, times = data[lab]
         get = lambda m: rows.get(m)
         cells = [lab]
         for m in ("fastest-device", "heft", "cpop", "peft"):
@@ -117,6 +124,21 @@ def main(dirs):
                 cells.append(f"not in {milp['solve_seconds']:.0f} s (> {milp['solve_seconds'] / split_t:.0f}x)")
             else:
                 cells.append(f"{t:.0f} s ({t / split_t:.1f}x)")
+        else:
+            cells.append("")
+        sd = get("series-dp")
+        if sd:
+            t = f"{times[0]:.1f} s wall, {times[1]:.1f} s CPU" if times else f"{sd['solve_seconds']:.1f} s"
+            cells.append(f"{us(sd['makespan_s'])} ({sd['status']}, {t})")
+        else:
+            cells.append("")
+        if sd and milp:
+            excess = 100 * (milp["makespan_s"] - sd["makespan_s"]) / sd["makespan_s"]
+            # compare computes the reported bound (the same DP) before the method, which then
+            # reuses it: the process's wall time is series-dp's time to its result.
+            sd_t = times[0] if times else sd["solve_seconds"]
+            ratio = milp["solve_seconds"] / max(1e-3, sd_t)
+            cells.append(f"+{pct(excess)}% ({milp['status']}; {ratio:.1f}x the time)")
         else:
             cells.append("")
         print("| " + " | ".join(cells) + " |")

@@ -20,6 +20,8 @@
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/milp/model.h"
+#include "solvers/split/series_dp.h"
+#include "solvers/split/split.h"
 
 using namespace diviml;
 using diviml::testing::random_dag;
@@ -430,3 +432,50 @@ TEST(Milp, RefusesModelsTooLargeForCbcWithAClearMessage) {
 
 }  // namespace
 }  // namespace diviml
+
+// Regression (a profiled inception_v3 on two CPUs, whose profile lists Pad ops at 0 s): a
+// zero-duration op starts at the same instant as the op after it on its device. The order read
+// back from the solver's start times put the long op first (tie broken by topological rank),
+// delayed the zero-duration op's consumer on the other device, and the check of the solution
+// against its objective T failed with "model bug". Here the optimum forces exactly that tie:
+// a (1 s) and z (0 s) can only run on d0, b (1 s, reads z) only on d1, transfers free, so the
+// latency 1 s needs z at 0 before a, with a at 0 too.
+TEST(Milp, ZeroDurationOpKeepsItsPlaceBeforeTheOpStartingWithIt) {
+  auto g = std::make_shared<Graph>();
+  g->name = "zero_duration_tie";
+  const TensorId in = g->add_tensor(diviml::testing::test_tensor("in", 0));
+  auto add = [&](const std::string& name, double d0, double d1, std::vector<TensorId> inputs) {
+    Op op;
+    op.name = name;
+    op.type = "task";
+    op.device_times = {{"d0", d0}, {"d1", d1}};
+    op.inputs = std::move(inputs);
+    const OpId v = g->add_op(std::move(op));
+    Tensor t = diviml::testing::test_tensor(name + "_out", 0);
+    t.producer = v;
+    const TensorId id = g->add_tensor(t);
+    g->ops[v].outputs.push_back(id);
+    return id;
+  };
+  const TensorId a = add("a", 1, 100, {in});  // first in topological order: wins a tie on rank
+  const TensorId z = add("z", 0, 100, {in});
+  const TensorId b = add("b", 100, 1, {z});
+  g->tensors[a].is_graph_output = true;
+  g->tensors[b].is_graph_output = true;
+  g->finalize();
+  auto plat = diviml::testing::random_platform(2, 1, /*with_io=*/false);
+  for (Link& l : plat->links) l.latency_s = 0;
+  const Problem pb(g, plat);
+
+  const LatencyMilpResult r = solve_latency_milp(pb, {}, quick());
+  EXPECT_EQ(r.status, SolveStatus::Optimal);
+  EXPECT_DOUBLE_EQ(r.objective, 1.0);
+  ASSERT_EQ(r.order.size(), 3u);
+  EXPECT_DOUBLE_EQ(simulate_latency(pb, schedule_from_order(pb, r.device, r.order)).makespan, 1.0);
+  for (const Schedule& s : {milp_schedule(pb, quick()), split_schedule(pb, quick(5)), series_dp_schedule(pb, quick(5))}) {
+    SCOPED_TRACE(s.method);
+    EXPECT_DOUBLE_EQ(simulate_latency(pb, s).makespan, 1.0);
+    EXPECT_EQ(s.status, SolveStatus::Optimal);
+    expect_consistent(pb, s);
+  }
+}

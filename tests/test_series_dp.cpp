@@ -5,6 +5,7 @@
 #include <random>
 
 #include "brute_force.h"
+#include "graph/series.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
@@ -253,12 +254,18 @@ TEST(SeriesDp, IdenticalModulesAreSolvedOnce) {
     return std::make_shared<Problem>(g, testing::random_platform(2, 5, true));
   };
   const SeriesDpResult r3 = series_dp(*make(3), SeriesDpOptions{});
-  const SeriesDpResult r12 = series_dp(*make(12), SeriesDpOptions{});
+  const auto pb12 = make(12);
+  const SeriesDpResult r12 = series_dp(*pb12, SeriesDpOptions{});
   EXPECT_TRUE(r3.exact);
   EXPECT_TRUE(r12.exact);
   EXPECT_GE(r12.reused, 10);
   EXPECT_LE(r12.milp_solves, r3.milp_solves + 4);
   EXPECT_GT(r12.bound, 3 * r3.bound);
+  // A shared solution is kept per local op: the assembled schedule runs every module's own ops
+  // (each op once) and reaches the DP value.
+  ASSERT_EQ(r12.order.size(), static_cast<size_t>(pb12->num_ops()));
+  const double ms = simulate_latency(*pb12, schedule_from_order(*pb12, r12.device, r12.order)).makespan;
+  EXPECT_NEAR(ms, r12.bound, 1e-9 * r12.bound);
 }
 
 TEST(SeriesDp, CertifiedStatusAndIntegerRounding) {
@@ -289,6 +296,37 @@ TEST(SeriesDp, CertifiedStatusAndIntegerRounding) {
   EXPECT_NEAR(lb.load_balance, 3 * pb.exec(0, 0) / 2, 1e-12);
   EXPECT_NEAR(lb.best, 2 * pb.exec(0, 0), 1e-9 * pb.exec(0, 0));  // rounded up to the unit
   EXPECT_NEAR(lb.best, testing::brute_force_optimum(pb), 1e-9 * lb.best);
+}
+
+TEST(SeriesDp, ComputedOncePerProblem) {
+  // The method and the reported bound of one run ask for the same DP: the second call gets the
+  // first one's result (nothing solved again), and only for an identical problem and budget.
+  SpOptions o;
+  o.max_ops = 9;
+  const auto pb = series_parallel_problem(424242, o);
+  const SeriesDpResult a = series_dp(*pb, SeriesDpOptions{});
+  ASSERT_TRUE(a.reproducible);
+  EXPECT_FALSE(a.from_cache);
+  const SeriesDpResult b = series_dp(*pb, SeriesDpOptions{});
+  EXPECT_TRUE(b.from_cache);
+  EXPECT_EQ(b.bound, a.bound);
+  EXPECT_EQ(b.exact, a.exact);
+  EXPECT_EQ(reported_latency_bounds(*pb).series_dp, a.bound);
+  // Another budget, or the same graph on another platform, is another problem.
+  SeriesDpOptions tight;
+  tight.max_nodes = 3;
+  EXPECT_FALSE(series_dp(*pb, tight).from_cache);
+  const Problem other(pb->graph_ptr(), testing::random_platform(o.K, 99, true));
+  EXPECT_FALSE(series_dp(other, SeriesDpOptions{}).from_cache);
+  // A run cut by the wall clock is not kept: its result depends on timing.
+  const auto pb2 = series_parallel_problem(434343, o);
+  SeriesDpOptions none;
+  none.time_limit_s = 0;
+  const SeriesDpResult c = series_dp(*pb2, none);
+  if (!c.exact) {
+    EXPECT_FALSE(c.reproducible);
+    EXPECT_FALSE(series_dp(*pb2, SeriesDpOptions{}).from_cache);
+  }
 }
 
 }  // namespace

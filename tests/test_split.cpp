@@ -13,6 +13,7 @@
 
 #include "frontend/generators.h"
 #include "frontend/load_graph.h"
+#include "graph/series.h"
 #include "platform/platform.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"

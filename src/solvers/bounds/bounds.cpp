@@ -31,6 +31,7 @@
 #include <memory>
 #include <vector>
 
+#include "graph/series.h"
 #include "schedule/simulator.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/latency_milp.h"

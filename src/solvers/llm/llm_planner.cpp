@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
 #include "schedule/simulator.h"
 #include "solvers/memory/memory.h"
-#include "solvers/split/split.h"
 #include "solvers/throughput/throughput_solvers.h"
 
 namespace diviml {

@@ -287,6 +287,13 @@ double evaluate(const Instance& in, const std::vector<int>& dev, const std::vect
   return obj;
 }
 
+/// Sequencing key of op i run on k from `start`: the midpoint of its run. Two runs on one device
+/// in a feasible schedule have ordered midpoints, but they can share a start (a zero-duration op,
+/// for example a profiled Pad of 0 s, and the op after it), and a start-time key then lets the
+/// topological tie-break put the long op first: the order read back from the solver's solution
+/// delayed the zero-duration op's consumers past the solver's makespan T (a "model bug" error).
+double run_midpoint(const Instance& in, int i, int k, double start) { return start + 0.5 * in.p[i][k]; }
+
 /// A linear extension of the subset's precedence that follows `key` (smallest first) wherever
 /// the precedence allows; ties by topological position.
 std::vector<int> order_by_key(const Instance& in, const std::vector<double>& key) {
@@ -722,13 +729,10 @@ bool candidate_from_arrays(const Instance& in, const std::vector<int>& device, c
   const int m = static_cast<int>(in.ops.size());
   if (device.size() != static_cast<size_t>(in.pb->num_ops())) return false;
   std::vector<int> dev(m);
-  std::vector<double> key(m, 0.0);
-  for (int i = 0; i < m; ++i) {
-    dev[i] = device[in.ops[i]];
-    if (start.size() == device.size()) key[i] = start[in.ops[i]];
-    else key[i] = i;
-  }
+  for (int i = 0; i < m; ++i) dev[i] = device[in.ops[i]];
   if (!placement_ok(in, dev)) return false;
+  std::vector<double> key(m, 0.0);
+  for (int i = 0; i < m; ++i) key[i] = start.size() == device.size() ? run_midpoint(in, i, dev[i], start[in.ops[i]]) : i;
   out = make_candidate(in, dev, order_by_key(in, key));
   return std::isfinite(out.obj);
 }
@@ -859,8 +863,9 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
           bx = sol.values[b.mm.x[i][k]];
           dev[i] = k;
         }
-      key[i] = sol.values[b.mm.S[i]];
     }
+    for (int i = 0; i < m; ++i)
+      if (dev[i] >= 0) key[i] = run_midpoint(in, i, dev[i], sol.values[b.mm.S[i]]);
     if (placement_ok(in, dev)) {
       Candidate c = make_candidate(in, dev, order_by_key(in, key));
       const double T = sol.values[b.mm.T] * b.mm.unit;
@@ -896,6 +901,8 @@ LatencyMilpResult solve_latency_milp(const Problem& pb, const LatencyMilpRequest
     res.device[in.ops[i]] = best.dev[i];
     res.start[in.ops[i]] = best.start[i];
   }
+  res.order.reserve(m);
+  for (int i : best.order) res.order.push_back(in.ops[i]);
   return res;
 }
 
@@ -922,10 +929,7 @@ Schedule milp_schedule(const Problem& pb, const SolveOptions& opt) {
   double warm_ms = kInf;
   const LatencyMilpResult r = solve_latency_milp(pb, warm_from_best_baseline(pb, warm_name, warm_ms), opt);
 
-  // Order: a linear extension following the start times; per-device orders follow from it.
-  const Graph& g = pb.graph();
-  const std::vector<OpId> global = linear_extension(g, g.topo_order(), r.start);
-  Schedule s = schedule_from_order(pb, r.device, global);
+  Schedule s = schedule_from_order(pb, r.device, r.order);
   const LatencyResult sim = simulate_latency(pb, s);
   if (std::fabs(sim.makespan - r.objective) > 1e-9 * std::max(1e-300, std::fabs(r.objective)))
     throw std::logic_error(fmt::format("milp: simulated makespan {:.17g} differs from the MILP objective {:.17g}",

@@ -42,6 +42,10 @@ struct LatencyMilpRequest {
 struct LatencyMilpResult {
   std::vector<int> device;       ///< per op of the whole graph (entries of `ops` filled)
   std::vector<double> start;     ///< idem
+  /// The scheduled ops in the order whose as-soon-as-possible timing gave `start` (each device
+  /// runs its ops in this order). Use it rather than sorting by `start`, which cannot tell a
+  /// zero-duration op from the op that starts with it on the same device.
+  std::vector<OpId> order;
   double objective = 0;          ///< makespan of the scheduled ops (incl. output delivery)
   double bound = 0;              ///< solver's best proven bound on that objective
   SolveStatus status = SolveStatus::Feasible;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "graph/series.h"
 #include "problem/problem.h"
 #include "solvers/split/split.h"
 
@@ -30,7 +31,7 @@ std::string describe_modules(const Graph& g, const Problem* pb, const SolveOptio
   const std::string budget = opt.max_part_ops > 0 ? fmt::format("{} ops", opt.max_part_ops)
                                                   : fmt::format("{} incomparable pairs", opt.max_part_pairs);
   // Parts that share a wave with an earlier part: solvable in parallel with --threads.
-  const std::vector<int> waves = part_waves(g, p);
+  const std::vector<int> waves = independent_waves(g, p.parts);
   const int parallel = static_cast<int>(p.parts.size()) - (waves.empty() ? 0 : waves.back() + 1);
   auto cut_name = [&](int i) -> std::string {
     return i < static_cast<int>(d.cut_vertices.size()) ? g.ops[d.cut_vertices[i]].name : std::string();

@@ -411,34 +411,4 @@ Partition split_into_parts(const Graph& g, const SeriesDecomposition& d, const S
   return split_impl(g, d, opt, [&g](TensorId t) { return g.tensors[t].bytes; });
 }
 
-std::vector<int> part_waves(const Graph& g, const Partition& p) {
-  const int P = static_cast<int>(p.parts.size());
-  std::vector<int> wave(P, 0);
-  const auto& rank = g.topo_rank();
-  const auto& topo = g.topo_order();
-  std::vector<char> reached(g.num_ops(), 0), in_part(g.num_ops(), 0);
-  int wave_start = 0;
-  for (int j = 1; j < P; ++j) {
-    // Forward reachability from the ops of the current wave, up to part j's last op.
-    int lo = g.num_ops(), hi = -1;
-    for (int i = wave_start; i < j; ++i)
-      for (OpId v : p.parts[i]) lo = std::min(lo, rank[v]), reached[v] = 1;
-    for (OpId v : p.parts[j]) hi = std::max(hi, rank[v]), in_part[v] = 1;
-    bool depends = false;
-    for (int r = lo; r <= hi && !depends; ++r) {
-      const OpId v = topo[r];
-      if (!reached[v]) continue;
-      for (OpId w : g.succ(v)) {
-        reached[w] = 1;
-        depends = depends || in_part[w];
-      }
-    }
-    std::fill(reached.begin(), reached.end(), 0);
-    for (OpId v : p.parts[j]) in_part[v] = 0;
-    if (depends) wave_start = j;
-    wave[j] = wave[j - 1] + (depends ? 1 : 0);
-  }
-  return wave;
-}
-
 }  // namespace diviml

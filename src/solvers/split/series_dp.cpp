@@ -17,19 +17,25 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
 #include "solvers/memory/memory.h"
 #include "solvers/milp/latency_milp.h"
+#include "solvers/milp/milp_settings.h"
 #include "solvers/split/split.h"
 
 namespace diviml {
@@ -38,10 +44,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A module's schedule relative to its start: device and start per local op.
+/// Modules of at most this many ops are solved with CBC's cut generators off.
+constexpr int kNoCutsMaxOps = 10;
+
+/// A module's schedule relative to its start: device and start per local op, and the local ops
+/// in run order (start times cannot order a zero-duration op against its device's next op).
+/// Local indices, so that identical modules share it.
 struct ModuleSchedule {
   std::vector<int> dev;
   std::vector<double> start;
+  std::vector<int> order;
 };
 
 struct PairValue {
@@ -98,6 +110,7 @@ class Solver {
   std::map<std::string, int> best_solution_;  ///< per module signature: a solution to warm-start from
   std::vector<ModuleSchedule> solutions_;
   int milp_solves_ = 0;
+  bool timing_dependent_ = false;  ///< a module solve was cut by the wall clock or an interrupt
 };
 
 void Solver::build_modules() {
@@ -302,6 +315,8 @@ bool Solver::solve_path(int i, int e, double L) {
       s.start[j] = gv[j][k] - pb_.exec(md.ops[j], k);
       if (j > 0) k = from[j][k];
     }
+    s.order.resize(n);
+    std::iota(s.order.begin(), s.order.end(), 0);
     p.lb = v;
     p.exact = true;
     p.solution = static_cast<int>(solutions_.size());
@@ -356,6 +371,12 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   so.threads = 1;
   so.interrupt = opt_.interrupt;
   ++milp_solves_;
+  // CBC's root cuts cost more than they save on the smallest modules (googlenet's 8-op
+  // inception blocks: 7.2 -> 4.0 CPU s for the whole DP, docs/split.md section 4a); options the
+  // user gives (milp.cbc_args) come after and win.
+  milp::MilpSettings settings = milp::current_settings();
+  if (static_cast<int>(md.ops.size()) <= kNoCutsMaxOps) settings.cbc_args = "-cuts off " + settings.cbc_args;
+  const milp::ScopedMilpSettings scoped(settings);
   std::optional<LatencyMilpResult> r;
   try {
     r = solve_latency_milp(pb_, req, so);
@@ -379,10 +400,12 @@ void Solver::solve_milp(int i, int e, int x, double L) {
     s.dev[j] = r->device[md.ops[j]];
     s.start[j] = r->start[md.ops[j]];
   }
+  for (OpId v : r->order) s.order.push_back(local_[v]);
   const int sol = static_cast<int>(solutions_.size());
   solutions_.push_back(std::move(s));
   if (!best_solution_.count(md.signature)) best_solution_[md.signature] = sol;
   const bool optimal = r->status == SolveStatus::Optimal;
+  if (r->status == SolveStatus::TimeLimit) timing_dependent_ = true;
   // A bound found under the wall-clock guard depends on timing: not used (reproducibility).
   const double bound = r->status == SolveStatus::TimeLimit ? 0.0 : r->bound;
   const int got = md.last ? 0 : r->device[md.exit];
@@ -483,24 +506,18 @@ SeriesDpResult Solver::run() {
         const double L = i == 0 ? 0.0 : f[i - 1][en[i]];
         const PairValue& p = pair(i, en[i], ex[i], L);
         if (!p.exact) ++unsolved;
-        std::vector<double> key(pb_.num_ops(), 0.0);
         if (p.solution >= 0) {
           const ModuleSchedule& s = solutions_[p.solution];
-          for (size_t j = 0; j < md.ops.size(); ++j) {
-            dev[md.ops[j]] = s.dev[j];
-            key[md.ops[j]] = s.start[j];
-          }
+          for (size_t j = 0; j < md.ops.size(); ++j) dev[md.ops[j]] = s.dev[j];
+          for (int j : s.order) order.push_back(md.ops[j]);
         } else if (have_fallback) {
-          for (OpId v : md.ops) {
-            dev[v] = opt_.fallback_device[v];
-            key[v] = opt_.fallback_start[v];
-          }
+          for (OpId v : md.ops) dev[v] = opt_.fallback_device[v];
+          const std::vector<OpId> part = run_order(pb_, md.ops, opt_.fallback_device, opt_.fallback_start);
+          order.insert(order.end(), part.begin(), part.end());
         } else {
           ok = false;
           break;
         }
-        const std::vector<OpId> part = linear_extension(g_, md.ops, key);
-        order.insert(order.end(), part.begin(), part.end());
       }
       res.unsolved_modules = unsolved;
       if (ok) {
@@ -512,6 +529,7 @@ SeriesDpResult Solver::run() {
     (void)iter;
   }
   res.milp_solves = milp_solves_;
+  res.reproducible = !timing_dependent_ && !res.timed_out && !(opt_.interrupt && opt_.interrupt->load());
   int identical = 0;
   {
     std::map<std::string, int> seen;
@@ -524,11 +542,83 @@ SeriesDpResult Solver::run() {
   return res;
 }
 
+/// Everything series_dp reads, as bytes: two problems with the same key get the same result.
+std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
+  const Graph& g = pb.graph();
+  const int K = pb.num_devices();
+  std::string s;
+  auto put = [&s](auto x) { s.append(reinterpret_cast<const char*>(&x), sizeof x); };
+  const milp::MilpSettings& ms = milp::current_settings();
+  s += ms.cbc_args;
+  s += '|';
+  put(ms.priorities);
+  put(ms.ht_rows);
+  put(opt.max_module_pairs);
+  put(opt.max_nodes);
+  put(opt.solve_milps);
+  put(K);
+  put(pb.io_device());
+  put(g.num_ops());
+  for (int k = 0; k < K; ++k) put(pb.memory_capacity(k));
+  for (OpId v = 0; v < g.num_ops(); ++v) {
+    put(pb.weight_bytes(v));
+    for (int k = 0; k < K; ++k) put(pb.can_run(v, k) ? pb.exec(v, k) : -1.0);
+    put(g.ops[v].inputs.size());
+    for (TensorId t : g.ops[v].inputs) put(t);
+    put(g.ops[v].outputs.size());
+    for (TensorId t : g.ops[v].outputs) put(t);
+  }
+  for (TensorId t = 0; t < static_cast<TensorId>(g.tensors.size()); ++t) {
+    put(g.tensors[t].producer);
+    put(g.tensors[t].is_graph_output);
+    for (int k = 0; k < K; ++k) {
+      for (int l = 0; l < K; ++l) put(pb.comm(t, k, l));
+      if (g.tensors[t].producer == kNoOp) put(pb.input_arrival(t, k));
+      if (g.tensors[t].is_graph_output) put(pb.output_delivery(t, k));
+    }
+  }
+  return s;
+}
+
+struct CachedRun {
+  std::string key;
+  SeriesDpResult result;
+};
+std::mutex& cache_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::deque<CachedRun>& cache() {
+  static std::deque<CachedRun> runs;
+  return runs;
+}
+constexpr size_t kCachedRuns = 4;
+
 }  // namespace
 
 SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt) {
+  const std::string key = cache_key(pb, opt);
+  const bool wants_schedule = !opt.fallback_device.empty();
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    for (const CachedRun& c : cache())
+      if (c.key == key && (!wants_schedule || !c.result.device.empty())) {
+        SeriesDpResult r = c.result;
+        r.from_cache = true;
+        r.notes += " (computed earlier in this run for the same problem)";
+        return r;
+      }
+  }
   Solver s(pb, opt);
-  return s.run();
+  SeriesDpResult r = s.run();
+  if (r.reproducible) {
+    std::lock_guard<std::mutex> lock(cache_mutex());
+    auto& runs = cache();
+    runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const CachedRun& c) { return c.key == key; }), runs.end());
+    runs.push_front({key, r});
+    if (runs.size() > kCachedRuns) runs.pop_back();
+  }
+  return r;
 }
 
 Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
@@ -551,7 +641,7 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
 
   // Candidate: the assembled schedule (memory repaired if needed), else the baseline.
   std::vector<int> dev = base.device;
-  std::vector<OpId> order = linear_extension(pb.graph(), pb.graph().topo_order(), base_sim.start);
+  std::vector<OpId> order = run_order(pb, pb.graph().topo_order(), base.device, base_sim.start);
   double ms = base_sim.makespan;
   std::string notes = r.notes;
   if (!r.device.empty()) {
@@ -559,7 +649,7 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
     const LatencyResult sim = simulate_latency(pb, a);
     if (sim.makespan <= ms) {
       dev = a.device;
-      order = linear_extension(pb.graph(), pb.graph().topo_order(), sim.start);
+      order = run_order(pb, pb.graph().topo_order(), a.device, sim.start);
       ms = sim.makespan;
     }
     notes += fmt::format("; assembled schedule {:.9g} s", sim.makespan);

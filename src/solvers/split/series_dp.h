@@ -47,10 +47,21 @@ struct SeriesDpResult {
   int reused = 0;             ///< module solves saved because an identical module was solved
   int unsolved_modules = 0;   ///< modules on the path without a proven optimum
   bool timed_out = false;     ///< stopped by time_limit_s or interrupt before the path was exact
+  /// No wall-clock limit or interrupt changed the result: it is what the same problem and
+  /// budgets always give, so it is kept and handed to the next call for the same problem.
+  bool reproducible = true;
+  bool from_cache = false;    ///< this result is a copy of an earlier run's (nothing solved now)
   std::string notes;
 };
 
 /// Runs the series DP. Throws InputError on inputs the MILP rejects as infeasible.
+///
+/// Computed once per problem: a method (`series-dp`, `split`) and the reported bound that
+/// follows it in the same run (`reported_latency_bounds`) ask for the same DP. A reproducible
+/// result is kept in a small process-wide cache keyed by everything the DP reads (op times,
+/// transfers, releases, deliveries, memory, structure, the node and size budgets and the MILP
+/// settings); a later call with the same key gets a copy (from_cache) instead of solving again,
+/// unless it wants an assembled schedule (a fallback) that the copy lacks.
 SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt);
 
 /// `--method series-dp`: the DP's assembled schedule, simulated; optimal when its makespan meets

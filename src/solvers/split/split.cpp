@@ -27,6 +27,8 @@
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
@@ -265,7 +267,7 @@ Schedule SplitSolver::run() {
     req.warm_device = hdev;
     req.warm_start = hstart;
     std::vector<int> dev = hdev;
-    std::vector<double> key = hstart;
+    std::vector<OpId> order = run_order(pb_, g_.topo_order(), hdev, hstart);
     SolveStatus status = SolveStatus::Heuristic;
     double bound = std::nan("");
     std::string notes = fmt::format("1 module, 1 part; baseline {}", base_.name);
@@ -274,7 +276,7 @@ Schedule SplitSolver::run() {
         const LatencyMilpResult r = solve_latency_milp(pb_, req, milp_options(left(), "part 1/1"));
         if (placement_valid(pb_, g_.topo_order(), r.device)) {
           dev = r.device;
-          key = r.start;
+          order = r.order;
           status = r.status == SolveStatus::Optimal ? SolveStatus::Optimal : SolveStatus::Feasible;
           bound = r.bound;
           notes += fmt::format("; cbc {} nodes, {}", r.nodes, to_string(r.status));
@@ -283,8 +285,6 @@ Schedule SplitSolver::run() {
         notes += fmt::format("; milp failed: {}", e.what());
       }
     }
-    std::vector<OpId> all(g_.topo_order().begin(), g_.topo_order().end());
-    std::vector<OpId> order = linear_extension(g_, all, key);
     if (status != SolveStatus::Optimal) prefer_series(dev, order);
     if (status != SolveStatus::Optimal) {
       const std::string polished = polish(dev, order);
@@ -314,7 +314,7 @@ Schedule SplitSolver::run() {
   // made of the committed prefix, the candidate, and the remaining ops on the baseline's devices
   // in the baseline's order. A part's MILP only sees its own makespan; the rollout keeps it from
   // trading the later parts' time for its own.
-  const std::vector<OpId> horder = linear_extension(g_, g_.topo_order(), hstart);
+  const std::vector<OpId> horder = run_order(pb_, g_.topo_order(), hdev, hstart);
   std::vector<char> placed(n, 0);
   auto rollout = [&](const std::vector<int>& cdev, const std::vector<OpId>& part_order) {
     std::vector<OpId> glob = order;
@@ -348,7 +348,7 @@ Schedule SplitSolver::run() {
     r.wdev = d;
     for (OpId v : part_.parts[i]) r.wdev[v] = hdev[v];
     r.wstart = st;
-    r.worder = linear_extension(g_, part_.parts[i], hstart);
+    r.worder = run_order(pb_, part_.parts[i], hdev, hstart);
     append_asap(pb_, r.worder, r.wdev, r.wctx, r.wstart);
     r.req.ops = part_.parts[i];
     r.req.lookahead_tails = true;
@@ -363,11 +363,11 @@ Schedule SplitSolver::run() {
     return std::min(left(), std::max({parts_left * weight[i] / weight_left,
                                       parts_left / static_cast<double>(P - i), kMinMilpSeconds}));
   };
-  // With --threads N > 1, the parts of a wave (no path between them, part_waves) are solved at
+  // With --threads N > 1, the parts of a wave (no path between them, independent_waves) are solved at
   // the same time in worker processes (CBC is not reentrant), each against the context at the
   // start of the wave; they are then committed one by one as below, where the rollout still
   // compares each with its warm start in the up-to-date context.
-  const std::vector<int> wave = part_waves(g_, part_);
+  const std::vector<int> wave = independent_waves(g_, part_.parts);
   std::vector<std::optional<LatencyMilpResult>> presolved(P);
   int parallel_parts = 0;
   auto presolve_wave = [&](int first) {
@@ -392,6 +392,7 @@ Schedule SplitSolver::run() {
         w.put(m.nodes);
         w.put_vector(m.device);
         w.put_vector(m.start);
+        w.put_vector(m.order);
         return w.take();
       });
     }
@@ -407,6 +408,7 @@ Schedule SplitSolver::run() {
       m.nodes = r.get<long long>();
       m.device = r.get_vector<int>();
       m.start = r.get_vector<double>();
+      m.order = r.get_vector<OpId>();
       presolved[i] = std::move(m);
       ++parallel_parts;
     }
@@ -434,7 +436,7 @@ Schedule SplitSolver::run() {
         if (placement_valid(pb_, ops, r.device)) {
           std::vector<int> mdev = dev;
           for (OpId v : ops) mdev[v] = r.device[v];
-          const std::vector<OpId> morder = linear_extension(g_, ops, r.start);
+          const std::vector<OpId>& morder = r.order;
           const double mroll = rollout(mdev, morder);
           const double wroll = rollout(wdev, worder);
           if (mroll <= wroll) {
@@ -469,7 +471,7 @@ Schedule SplitSolver::run() {
   try {
     sim = simulate_latency(pb_, schedule_from_order(pb_, dev, order));
   } catch (const ScheduleError& e) {
-    return finish(base_.schedule.device, linear_extension(g_, g_.topo_order(), hstart), SolveStatus::Heuristic,
+    return finish(base_.schedule.device, run_order(pb_, g_.topo_order(), hdev, hstart), SolveStatus::Heuristic,
                   std::nan(""), fmt::format("split schedule rejected by the simulator: {}", e.what()));
   }
   const double split_ms = sim.makespan;
@@ -595,7 +597,7 @@ void SplitSolver::refine(std::vector<int>& dev, std::vector<OpId>& order, Latenc
         if (!placement_valid(pb_, wops, r.device) || !(r.objective < wobj * (1 - 1e-9))) continue;
         std::vector<int> ndev = dev;
         for (OpId v : wops) ndev[v] = r.device[v];
-        const std::vector<OpId> morder = linear_extension(g_, wops, r.start);
+        const std::vector<OpId>& morder = r.order;
         std::vector<OpId> norder(order.begin(), order.begin() + lo);
         norder.insert(norder.end(), morder.begin(), morder.end());
         norder.insert(norder.end(), order.begin() + hi + 1, order.end());

@@ -7,17 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "graph/series.h"
 #include "solvers/solver.h"
 
 namespace diviml {
-
-/// Series decomposition: cut vertices (ops on every source-to-sink path) in topological order,
-/// and the modules between them (each module ends with its cut vertex, except possibly the last).
-struct SeriesDecomposition {
-  std::vector<OpId> cut_vertices;
-  std::vector<std::vector<OpId>> modules;  ///< in execution order; ops of each in topo order
-};
-SeriesDecomposition series_decomposition(const Graph& g);
 
 /// A part: ops solved together by one MILP.
 struct Partition {
@@ -27,11 +20,6 @@ struct Partition {
 /// Splits modules above the budget (SolveOptions::max_part_pairs / max_part_ops) by modularity
 /// community detection (igraph) weighted by transfer cost.
 Partition split_into_parts(const Problem& pb, const SeriesDecomposition& d, const SolveOptions& opt);
-
-/// Waves of consecutive parts that can be solved at the same time: part j joins the wave of
-/// part j-1 when no op of that wave reaches an op of part j. Returns the wave index of each part
-/// (non-decreasing from 0). O(P (V + E)).
-std::vector<int> part_waves(const Graph& g, const Partition& p);
 
 /// For `diviml inspect --modules`: modules and parts with op counts and incomparable-pair counts
 /// (implemented in inspect_modules.cpp).

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "graph/series.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/bounds/throughput_bound.h"
 #include "solvers/heuristics/heuristics.h"

@@ -24,10 +24,10 @@
 // rank is a descendant. So the modules are the contiguous segments of the topological order ending
 // at each cut vertex (plus a last segment after the last cut vertex, if any ops remain), and every
 // op-to-op edge stays inside a module or leaves the cut vertex that ends the previous module.
+#include "graph/series.h"
+
 #include <algorithm>
 #include <vector>
-
-#include "solvers/split/split.h"
 
 namespace diviml {
 
@@ -63,6 +63,36 @@ SeriesDecomposition series_decomposition(const Graph& g) {
   }
   if (!current.empty()) d.modules.push_back(std::move(current));
   return d;
+}
+
+std::vector<int> independent_waves(const Graph& g, const std::vector<std::vector<OpId>>& groups) {
+  const int P = static_cast<int>(groups.size());
+  std::vector<int> wave(P, 0);
+  const auto& rank = g.topo_rank();
+  const auto& topo = g.topo_order();
+  std::vector<char> reached(g.num_ops(), 0), in_part(g.num_ops(), 0);
+  int wave_start = 0;
+  for (int j = 1; j < P; ++j) {
+    // Forward reachability from the ops of the current wave, up to part j's last op.
+    int lo = g.num_ops(), hi = -1;
+    for (int i = wave_start; i < j; ++i)
+      for (OpId v : groups[i]) lo = std::min(lo, rank[v]), reached[v] = 1;
+    for (OpId v : groups[j]) hi = std::max(hi, rank[v]), in_part[v] = 1;
+    bool depends = false;
+    for (int r = lo; r <= hi && !depends; ++r) {
+      const OpId v = topo[r];
+      if (!reached[v]) continue;
+      for (OpId w : g.succ(v)) {
+        reached[w] = 1;
+        depends = depends || in_part[w];
+      }
+    }
+    std::fill(reached.begin(), reached.end(), 0);
+    for (OpId v : groups[j]) in_part[v] = 0;
+    if (depends) wave_start = j;
+    wave[j] = wave[j - 1] + (depends ? 1 : 0);
+  }
+  return wave;
 }
 
 }  // namespace diviml
