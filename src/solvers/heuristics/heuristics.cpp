@@ -116,10 +116,16 @@ struct Ctx {
     for (int k : runnable[v]) s += timing::input_arrival(pb, in_io_bytes[v], k);
     return s / static_cast<double>(runnable[v].size());
   }
-  /// Data-ready time of v on device k given the placement and finish times of its producers
-  /// (the execution model's rule, timing.h).
+  /// Data-ready time of v on device k given the placement and finish times of its producers:
+  /// timing::data_ready over the edges (each edge's largest tensor decides, so the result is
+  /// the same; one term per producer keeps the list schedulers' inner loop short).
   double data_ready(OpId v, int k, const std::vector<int>& dev, const std::vector<double>& fin) const {
-    return timing::data_ready(pb, v, k, dev, fin);
+    double t = in_io_bytes[v] >= 0 ? timing::input_arrival(pb, in_io_bytes[v], k) : 0.0;
+    for (int i = in_off[v]; i < in_off[v + 1]; ++i) {
+      const Edge& e = in_e[i];
+      t = std::max(t, timing::transfer_finish(pb, e.bytes, dev[e.op], k, fin[e.op]));
+    }
+    return t;
   }
   bool is_output_op(OpId v) const { return out_io_bytes[v] >= 0; }
 };
