@@ -11,11 +11,12 @@
 //    (completion); the makespan is the latest completion.
 // The simulator (simulator.h) keeps its event loop (orders per device, link contention, deadlock
 // detection, the transfer list, memory) but times with these rules; without contention its times
-// equal AsapTimer's on any linear extension of its device orders. List schedulers (heuristics,
-// m-ETF) compute earliest starts with data_ready(); the annealer and split time whole or partial
-// orders with AsapTimer / asap_append; the MILP's subset evaluation uses the same rules on its
-// precomputed per-edge costs. tests/test_timing.cpp checks that every user agrees with the
-// simulator.
+// equal AsapTimer's on any linear extension of its device orders. List schedulers compute
+// earliest starts with data_ready() (m-ETF) or with the same per-input rules over deduplicated
+// edges (HEFT, CPOP, PEFT, ETF) and completions with completion(); the annealer and split time
+// whole or partial orders with AsapTimer / asap_append; the MILP's subset evaluation applies
+// after_transfer/op_start to its precomputed per-edge costs. tests/test_timing.cpp checks that
+// every user agrees with the simulator.
 #pragma once
 
 #include <algorithm>
