@@ -1,5 +1,6 @@
 // Core speed benchmarks (issue 2 targets, on the 2-core development machine):
 //   simulate_latency on a 100,000-op graph: < 0.5 s;  HEFT on a 10,000-op graph, 4 devices: < 1 s.
+//   (BM_AsapTimer: one annealer evaluation, reported for the timing core, no target.)
 // Run: cmake --build build --target diviml_bench && build/diviml_bench
 #include <benchmark/benchmark.h>
 
@@ -9,6 +10,7 @@
 
 #include "problem/problem.h"
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 #include "solvers/heuristics/heuristics.h"
 
 namespace diviml {
@@ -109,6 +111,21 @@ void BM_SimulateLatency(benchmark::State& state) {
                  " edges, makespan " + std::to_string(ms) + " s");
 }
 BENCHMARK(BM_SimulateLatency)->Arg(100000)->Unit(benchmark::kMillisecond);
+
+// One evaluation of the annealer's hot loop (AsapTimer::time) on the same kind of schedule.
+void BM_AsapTimer(benchmark::State& state) {
+  const auto pb = make_problem(static_cast<int>(state.range(0)), 100);
+  const Schedule s = random_schedule(*pb, 7);
+  const std::vector<OpId> order = linear_extension(pb->graph(), pb->graph().topo_order(), simulate_latency(*pb, s).start);
+  AsapTimer timer(*pb);
+  double ms = 0;
+  for (auto _ : state) {
+    ms = timer.time(s.device, order);
+    benchmark::DoNotOptimize(timer.start().data());
+  }
+  state.SetLabel(std::to_string(pb->num_ops()) + " ops, makespan " + std::to_string(ms) + " s");
+}
+BENCHMARK(BM_AsapTimer)->Arg(1000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
 template <Schedule (*H)(const Problem&)>
 void BM_Heuristic(benchmark::State& state) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "platform/units.h"
+#include "schedule/timing.h"
 
 namespace diviml {
 
@@ -90,15 +91,17 @@ LatencyResult simulate_latency(const Problem& pb, const Schedule& s, const SimOp
         ++waiting[v];
     if (prev[v] != kNoOp) ++waiting[v];
   }
+  // Times follow the rules of timing.h; contention only delays when a transfer leaves.
   std::vector<double> link_free(static_cast<size_t>(K) * K, 0);
   auto send = [&](TensorId t, int from, int to, double ready_time, bool is_io) {
     double start = ready_time;
+    const double bytes = g.tensors[t].bytes;
     if (opt.contention) {
       double& free_at = link_free[static_cast<size_t>(from) * K + to];
       start = std::max(start, free_at);
-      free_at = start + pb.comm(t, from, to);
+      free_at = timing::transfer_finish(pb, bytes, from, to, start);
     }
-    const double finish = start + pb.comm(t, from, to);
+    const double finish = timing::transfer_finish(pb, bytes, from, to, start);
     r.transfers.push_back(Transfer{t, from, to, start, finish, is_io});
     return finish;
   };
@@ -108,14 +111,13 @@ LatencyResult simulate_latency(const Problem& pb, const Schedule& s, const SimOp
   const auto& rank = g.topo_rank();
   auto try_start = [&](OpId v) {
     if (waiting[v] != 0) return;
-    double st = ready[v];
-    if (prev[v] != kNoOp) st = std::max(st, r.finish[prev[v]]);
+    const double st = timing::op_start(prev[v] != kNoOp ? r.finish[prev[v]] : 0.0, ready[v]);
     r.start[v] = st;
     r.finish[v] = st + pb.exec(v, s.device[v]);
     heap.emplace(r.finish[v], rank[v]);
   };
 
-  // Graph inputs leave the I/O device at time 0, once per consumer device.
+  // Graph inputs leave the I/O device at time 0 (timing::input_arrival), once per consumer device.
   for (TensorId t : g.graph_inputs()) {
     std::vector<int> dests;
     for (OpId c : g.tensors[t].consumers) dests.push_back(s.device[c]);
@@ -153,7 +155,7 @@ LatencyResult simulate_latency(const Problem& pb, const Schedule& s, const SimOp
         --waiting[c];
         try_start(c);
       }
-      if (ts.is_graph_output) {
+      if (ts.is_graph_output) {  // timing::output_delivered, through the link model
         const double delivered = (io < 0 || io == ku) ? fu : send(t, ku, io, fu, true);
         makespan = std::max(makespan, delivered);
       }
@@ -231,13 +233,14 @@ std::vector<std::string> check_claimed_times(const Problem& pb, const Schedule& 
   if (s.start.empty()) return errs;
   const Graph& g = pb.graph();
   auto slack = [&](double a) { return tol * std::max(1.0, std::abs(a)); };
+  std::vector<double> finish(pb.num_ops());
+  for (OpId v = 0; v < pb.num_ops(); ++v) finish[v] = s.start[v] + pb.exec(v, s.device[v]);
   for (OpId v = 0; v < pb.num_ops(); ++v) {
     const int kv = s.device[v];
     if (s.start[v] < -slack(0)) errs.push_back(fmt::format("op '{}' starts before 0", g.ops[v].name));
     for (TensorId t : g.ops[v].inputs) {
-      const OpId u = g.tensors[t].producer;
-      const double avail = u == kNoOp ? pb.input_arrival(t, kv)
-                                      : s.start[u] + pb.exec(u, s.device[u]) + pb.comm(t, s.device[u], kv);
+      const double avail =
+          timing::arrival(pb, g.tensors[t].producer, g.tensors[t].bytes, kv, s.device.data(), finish.data());
       if (s.start[v] < avail - slack(avail))
         errs.push_back(fmt::format("precedence violated: op '{}' starts at {:.9g} but input '{}' arrives at {:.9g}",
                                    g.ops[v].name, s.start[v], g.tensors[t].name, avail));
@@ -246,7 +249,7 @@ std::vector<std::string> check_claimed_times(const Problem& pb, const Schedule& 
   for (int k = 0; k < pb.num_devices(); ++k)
     for (size_t i = 1; i < s.order[k].size(); ++i) {
       const OpId a = s.order[k][i - 1], b = s.order[k][i];
-      const double fa = s.start[a] + pb.exec(a, k);
+      const double fa = finish[a];
       if (s.start[b] < fa - slack(fa))
         errs.push_back(fmt::format("overlap on '{}': op '{}' starts at {:.9g} before '{}' finishes at {:.9g}",
                                    pb.platform().devices[k].name, g.ops[b].name, s.start[b], g.ops[a].name, fa));

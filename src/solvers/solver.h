@@ -8,19 +8,9 @@
 #include <vector>
 
 #include "schedule/schedule.h"
+#include "solvers/progress.h"
 
 namespace diviml {
-
-/// A progress report from a long-running solver (printed on stderr by the CLI).
-struct Progress {
-  double elapsed_s = 0;
-  double incumbent = 0;     ///< best makespan found so far (NaN: none yet)
-  double bound = 0;         ///< best proven lower bound (NaN: none)
-  double gap = 0;           ///< (incumbent - bound) / bound, as in every result (README "gap")
-  long long nodes = 0;      ///< work done so far, counted in `counter` units
-  std::string counter = "nodes";  ///< "nodes" (branch and bound) or "moves" (local search)
-  std::string stage;        ///< e.g. "part 3/12"
-};
 
 struct SolveOptions {
   uint64_t seed = 1;

@@ -33,6 +33,7 @@
 
 #include "graph/series.h"
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/split/series_dp.h"
@@ -170,17 +171,18 @@ std::vector<double> earliest_finish(const Problem& pb, const std::vector<OpId>& 
       const OpId u = g.tensors[t].producer;
       if (u == kNoOp) {
         if (inputs_from_io)
-          for (int k = 0; k < K; ++k) ready[k] = std::max(ready[k], pb.input_arrival(t, k));
+          for (int k = 0; k < K; ++k) ready[k] = std::max(ready[k], timing::input_arrival(pb, g.tensors[t].bytes, k));
       } else if (local[u] >= 0) {
         const double* eu = &ef[static_cast<size_t>(local[u]) * K];
         for (int k = 0; k < K; ++k) {
           double arr = kInf;
           for (int k2 = 0; k2 < K; ++k2)
-            if (std::isfinite(eu[k2])) arr = std::min(arr, eu[k2] + pb.comm(t, k2, k));
+            if (std::isfinite(eu[k2])) arr = std::min(arr, timing::transfer_finish(pb, g.tensors[t].bytes, k2, k, eu[k2]));
           ready[k] = std::max(ready[k], arr);
         }
       } else if (u == entry && entry_dev >= 0) {
-        for (int k = 0; k < K; ++k) ready[k] = std::max(ready[k], pb.comm(t, entry_dev, k));
+        for (int k = 0; k < K; ++k)
+          ready[k] = std::max(ready[k], timing::transfer_finish(pb, g.tensors[t].bytes, entry_dev, k, 0.0));
       }
     }
     for (int k = 0; k < K; ++k)
@@ -201,7 +203,7 @@ double end_bound(const Problem& pb, const std::vector<OpId>& ops, const std::vec
       if (!std::isfinite(f)) continue;
       double end = f;
       for (TensorId t : g.ops[ops[i]].outputs)
-        if (g.tensors[t].is_graph_output) end = std::max(end, f + pb.output_delivery(t, k));
+        if (g.tensors[t].is_graph_output) end = std::max(end, timing::output_delivered(pb, g.tensors[t].bytes, k, f));
       best = std::min(best, end);
     }
     if (std::isfinite(best)) lb = std::max(lb, best);

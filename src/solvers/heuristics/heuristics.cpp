@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 
 namespace diviml {
 namespace {
@@ -98,9 +99,10 @@ struct Ctx {
         if (k != l) s += pb.comm_bytes(bytes, k, l);
     return s / static_cast<double>(K * (K - 1));
   }
-  /// Time for op v's graph outputs to reach the I/O device when v runs on k.
+  /// Time for op v's graph outputs to reach the I/O device when v runs on k (for the ranks; the
+  /// placement itself uses timing::completion).
   double delivery(OpId v, int k) const {
-    return (io < 0 || out_io_bytes[v] < 0) ? 0.0 : pb.comm_bytes(out_io_bytes[v], k, io);
+    return out_io_bytes[v] < 0 ? 0.0 : timing::output_delivered(pb, out_io_bytes[v], k, 0.0);
   }
   double mean_delivery(OpId v) const {
     if (io < 0 || out_io_bytes[v] < 0) return 0;
@@ -111,16 +113,17 @@ struct Ctx {
   double mean_input_arrival(OpId v) const {
     if (io < 0 || in_io_bytes[v] < 0) return 0;
     double s = 0;
-    for (int k : runnable[v]) s += pb.comm_bytes(in_io_bytes[v], io, k);
+    for (int k : runnable[v]) s += timing::input_arrival(pb, in_io_bytes[v], k);
     return s / static_cast<double>(runnable[v].size());
   }
-  /// Data-ready time of v on device k given the placement and finish times of its producers.
+  /// Data-ready time of v on device k given the placement and finish times of its producers:
+  /// timing::data_ready over the edges (each edge's largest tensor decides, so the result is
+  /// the same; one term per producer keeps the list schedulers' inner loop short).
   double data_ready(OpId v, int k, const std::vector<int>& dev, const std::vector<double>& fin) const {
-    double t = 0;
-    if (io >= 0 && in_io_bytes[v] >= 0) t = pb.comm_bytes(in_io_bytes[v], io, k);
+    double t = in_io_bytes[v] >= 0 ? timing::input_arrival(pb, in_io_bytes[v], k) : 0.0;
     for (int i = in_off[v]; i < in_off[v + 1]; ++i) {
       const Edge& e = in_e[i];
-      t = std::max(t, fin[e.op] + pb.comm_bytes(e.bytes, dev[e.op], k));
+      t = std::max(t, timing::transfer_finish(pb, e.bytes, dev[e.op], k, fin[e.op]));
     }
     return t;
   }
@@ -163,7 +166,7 @@ Schedule finish_schedule(const Ctx& c, const std::vector<Timeline>& tl, const st
   Schedule s = schedule_from_order(c.pb, dev, order);
   s.start = start;
   double ms = 0;
-  for (OpId v = 0; v < c.n; ++v) ms = std::max(ms, fin[v] + c.delivery(v, dev[v]));
+  for (OpId v = 0; v < c.n; ++v) ms = std::max(ms, timing::completion(c.pb, v, dev[v], fin[v]));
   s.claimed_makespan = ms;
   s.method = method;
   s.status = SolveStatus::Heuristic;
@@ -288,7 +291,7 @@ Schedule heft_schedule(const Problem& pb) {
   const Ctx c(pb);
   const std::vector<double> rank = upward_rank(c);
   return list_schedule(
-      c, rank, [&](OpId v, int k, double eft) { return eft + c.delivery(v, k); },
+      c, rank, [&](OpId v, int k, double eft) { return timing::completion(pb, v, k, eft); },
       [](OpId) { return -1; }, "heft");
 }
 
@@ -332,7 +335,7 @@ Schedule cpop_schedule(const Problem& pb) {
     }
   }
   Schedule s = list_schedule(
-      c, prio, [&](OpId v, int k, double eft) { return eft + c.delivery(v, k); },
+      c, prio, [&](OpId v, int k, double eft) { return timing::completion(pb, v, k, eft); },
       [&](OpId v) { return on_cp[v] ? cp_dev : -1; }, "cpop");
   if (cp_dev >= 0)
     s.notes = "critical path of " + std::to_string(path.size()) + " ops on " + pb.platform().devices[cp_dev].name;

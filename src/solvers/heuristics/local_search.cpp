@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 #include "solvers/bounds/bounds.h"
 #include "platform/units.h"
 #include "solvers/heuristics/heuristics.h"
@@ -24,88 +25,6 @@ using Clock = std::chrono::steady_clock;
 // 0.3% of each other for hot temperatures of 0.3-3% of the makespan.
 constexpr double kHotFraction = 0.005, kColdFraction = 1e-4;
 constexpr long long kMovesPerOpPerCycle = 10000;
-
-/// The graph flattened for repeated ASAP evaluation: inputs per op as (producer, tensor).
-class AsapEvaluator {
- public:
-  explicit AsapEvaluator(const Problem& pb) : pb_(pb), g_(pb.graph()) {
-    const int n = pb.num_ops();
-    in_begin_.assign(n + 1, 0);
-    out_begin_.assign(n + 1, 0);
-    for (OpId v = 0; v < n; ++v) {
-      for (TensorId t : g_.ops[v].inputs) inputs_.push_back({g_.tensors[t].producer, t});
-      in_begin_[v + 1] = static_cast<int>(inputs_.size());
-      for (TensorId t : g_.ops[v].outputs)
-        if (g_.tensors[t].is_graph_output) graph_outputs_.push_back(t);
-      out_begin_[v + 1] = static_cast<int>(graph_outputs_.size());
-    }
-    finish_.assign(n, 0.0);
-    start_.assign(n, 0.0);
-    free_.assign(pb.num_devices(), 0.0);
-  }
-
-  /// Makespan of (dev, order); fills start/finish.
-  double operator()(const std::vector<int>& dev, const std::vector<OpId>& order) {
-    std::fill(free_.begin(), free_.end(), 0.0);
-    double ms = 0;
-    for (OpId v : order) {
-      const int k = dev[v];
-      double st = free_[k];
-      for (int i = in_begin_[v]; i < in_begin_[v + 1]; ++i) {
-        const auto& [u, t] = inputs_[i];
-        st = std::max(st, u == kNoOp ? pb_.input_arrival(t, k) : finish_[u] + pb_.comm(t, dev[u], k));
-      }
-      const double fin = st + pb_.exec(v, k);
-      start_[v] = st;
-      finish_[v] = fin;
-      free_[k] = fin;
-      ms = std::max(ms, fin);
-      for (int i = out_begin_[v]; i < out_begin_[v + 1]; ++i) ms = std::max(ms, fin + pb_.output_delivery(graph_outputs_[i], k));
-    }
-    return ms;
-  }
-
-  /// Ops of a critical chain of the last evaluation: from the op that sets the makespan back
-  /// through whatever delayed each start (the previous op on its device or a late input).
-  std::vector<OpId> critical_chain(const std::vector<int>& dev, const std::vector<OpId>& order, double ms,
-                                   const std::vector<int>& pos) const {
-    std::vector<OpId> chain;
-    const double eps = 1e-12 * std::max(1.0, ms);
-    OpId v = kNoOp;
-    for (auto it = order.rbegin(); it != order.rend() && v == kNoOp; ++it) {
-      const OpId w = *it;
-      double end = finish_[w];
-      for (int i = out_begin_[w]; i < out_begin_[w + 1]; ++i)
-        end = std::max(end, finish_[w] + pb_.output_delivery(graph_outputs_[i], dev[w]));
-      if (end >= ms - eps) v = w;
-    }
-    while (v != kNoOp) {
-      chain.push_back(v);
-      OpId next = kNoOp;
-      const int k = dev[v];
-      for (int i = in_begin_[v]; i < in_begin_[v + 1] && next == kNoOp; ++i) {
-        const auto& [u, t] = inputs_[i];
-        if (u != kNoOp && finish_[u] + pb_.comm(t, dev[u], k) >= start_[v] - eps) next = u;
-      }
-      if (next == kNoOp)  // the device was busy: the previous op on it in the order
-        for (int p = pos[v] - 1; p >= 0; --p)
-          if (dev[order[p]] == k) {
-            if (finish_[order[p]] >= start_[v] - eps) next = order[p];
-            break;
-          }
-      v = next;
-    }
-    return chain;
-  }
-
- private:
-  const Problem& pb_;
-  const Graph& g_;
-  std::vector<std::pair<OpId, TensorId>> inputs_;
-  std::vector<int> in_begin_, out_begin_;
-  std::vector<TensorId> graph_outputs_;
-  std::vector<double> finish_, start_, free_;
-};
 
 /// Moves the element at `from` to `to`, shifting those between; keeps `pos` in step.
 void move_in_order(std::vector<OpId>& order, std::vector<int>& pos, int from, int to) {
@@ -126,11 +45,11 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
                                const LocalSearchOptions& opt) {
   const Graph& g = pb.graph();
   const int n = pb.num_ops(), K = pb.num_devices();
-  AsapEvaluator eval(pb);
+  AsapTimer timer(pb);  // the execution model's timing, flattened for the hot loop
   LocalSearchResult best;
   best.device = device;
   best.order = order;
-  best.makespan = best.start_makespan = eval(device, order);
+  best.makespan = best.start_makespan = timer.time(device, order);
   if (n == 0 || opt.seconds <= 0) return best;
 
   std::vector<int> dev = device;
@@ -138,7 +57,7 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
   std::vector<int> pos(n);
   for (int i = 0; i < n; ++i) pos[ord[i]] = i;
   double cur = best.makespan;
-  std::vector<OpId> chain = eval.critical_chain(dev, ord, cur, pos);
+  std::vector<OpId> chain = timer.critical_chain(dev, ord, cur, pos);
   std::vector<std::vector<int>> runnable(n);
   for (OpId v = 0; v < n; ++v)
     for (int k = 0; k < K; ++k)
@@ -228,8 +147,8 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
       temperature = t_hot * std::pow(t_cold / t_hot, static_cast<double>(it - cycle_start) / cycle_moves);
     }
     if (chain_stale) {
-      eval(dev, ord);
-      chain = eval.critical_chain(dev, ord, cur, pos);
+      timer.time(dev, ord);
+      chain = timer.critical_chain(dev, ord, cur, pos);
       chain_stale = false;
     }
     const OpId v = (!chain.empty() && unit(rng) < 0.7) ? chain[rng() % chain.size()] : static_cast<OpId>(rng() % n);
@@ -255,7 +174,7 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
       const int from = pos[v];
       const int to = unit(rng) < reposition_p ? random_position(v) : from;
       if (to != from) move_in_order(ord, pos, from, to);
-      if (!accept(eval(dev, ord))) {
+      if (!accept(timer.time(dev, ord))) {
         for (OpId u : moved) dev[u] = old;
         if (to != from) move_in_order(ord, pos, to, from);
       } else {
@@ -266,7 +185,7 @@ LocalSearchResult anneal_chain(const Problem& pb, const std::vector<int>& device
       const int from = pos[v], to = random_position(v);
       if (to == from) continue;
       move_in_order(ord, pos, from, to);
-      if (!accept(eval(dev, ord))) move_in_order(ord, pos, to, from);
+      if (!accept(timer.time(dev, ord))) move_in_order(ord, pos, to, from);
     }
     if (cur < best.makespan * (1 - 1e-12)) {
       best.makespan = cur;

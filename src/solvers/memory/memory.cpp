@@ -10,6 +10,7 @@
 
 #include "platform/units.h"
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 
 namespace diviml {
 
@@ -136,14 +137,7 @@ Schedule metf_schedule(const Problem& pb) {
       if (!resident[t][k]) need += g.tensors[t].bytes;
     return need;
   };
-  auto arrival = [&](OpId v, int k) {
-    double a = 0;
-    for (TensorId t : g.ops[v].inputs) {
-      const OpId u = g.tensors[t].producer;
-      a = std::max(a, u == kNoOp ? pb.input_arrival(t, k) : finish[u] + pb.comm(t, dev[u], k));
-    }
-    return a;
-  };
+  auto arrival = [&](OpId v, int k) { return timing::data_ready(pb, v, k, dev, finish); };
   for (int step = 0; step < n; ++step) {
     OpId bv = kNoOp;
     int bk = -1;
@@ -153,7 +147,7 @@ Schedule metf_schedule(const Problem& pb) {
       for (int k = 0; k < K; ++k) {
         if (!pb.can_run(v, k)) continue;
         const bool fits = weights[k] + live[k] + need_on(v, k) <= cap[k];
-        const double est = std::max(dev_free[k], arrival(v, k));
+        const double est = timing::op_start(dev_free[k], arrival(v, k));
         const double eft = est + pb.exec(v, k);
         // A fitting candidate always beats a non-fitting one (used only when nothing fits); then
         // the earliest finish (heterogeneous devices: the earliest start alone would keep every op
@@ -172,7 +166,7 @@ Schedule metf_schedule(const Problem& pb) {
     const OpId v = bv;
     const int k = bk;
     dev[v] = k;
-    start[v] = std::max(dev_free[k], arrival(v, k));
+    start[v] = timing::op_start(dev_free[k], arrival(v, k));
     finish[v] = start[v] + pb.exec(v, k);
     dev_free[k] = finish[v];
     weights[k] += pb.weight_bytes(v);

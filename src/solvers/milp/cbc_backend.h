@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "solvers/milp/model.h"
-#include "solvers/solver.h"
+#include "solvers/progress.h"
 
 namespace diviml::milp {
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/memory/feasible_baseline.h"
 #include "solvers/milp/cbc_backend.h"
@@ -138,7 +139,7 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
       const OpId u = g.tensors[t].producer;
       if (u == kNoOp) {
         for (int k = 0; k < K; ++k)
-          in.rel[i][k] = std::max(in.rel[i][k], pb.input_arrival(t, k) - req.graph_input_offset);
+          in.rel[i][k] = std::max(in.rel[i][k], timing::input_arrival(pb, g.tensors[t].bytes, k) - req.graph_input_offset);
       } else if (in.local[u] >= 0) {
         const int j = in.local[u];
         auto [it, inserted] = edge_index.try_emplace({j, i}, static_cast<int>(in.edges.size()));
@@ -153,7 +154,8 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
           for (int l = 0; l < K; ++l) c[static_cast<size_t>(k) * K + l] = std::max(c[static_cast<size_t>(k) * K + l], pb.comm(t, k, l));
       } else if (fx && fx->device[u] >= 0) {
         const int ku = fx->device[u];
-        for (int k = 0; k < K; ++k) in.rel[i][k] = std::max(in.rel[i][k], fx->finish[u] + pb.comm(t, ku, k));
+        for (int k = 0; k < K; ++k)
+          in.rel[i][k] = std::max(in.rel[i][k], timing::transfer_finish(pb, g.tensors[t].bytes, ku, k, fx->finish[u]));
       } else {
         throw std::invalid_argument(fmt::format(
             "solve_latency_milp: op '{}' reads a tensor of op '{}', which is neither in the subset nor fixed",
@@ -266,6 +268,10 @@ Instance build_instance(const Problem& pb, const LatencyMilpRequest& req) {
 
 /// As-soon-as-possible times for a placement and a global order (a linear extension of the
 /// subset's precedence): each device runs its ops in that order. Returns the objective.
+/// The rules are the timing core's (schedule/timing.h) applied to the instance's precomputed
+/// costs (release rel, per-edge comm, delivery), which the MILP rows use too: mapping the subset
+/// back into AsapTimer for every candidate would cost a copy per evaluation. tests/test_timing.cpp
+/// checks the results against the simulator.
 double evaluate(const Instance& in, const std::vector<int>& dev, const std::vector<int>& order,
                 std::vector<double>* start_out = nullptr) {
   const int m = static_cast<int>(in.ops.size());
@@ -273,14 +279,16 @@ double evaluate(const Instance& in, const std::vector<int>& dev, const std::vect
   double obj = 0;
   for (int i : order) {
     const int k = dev[i];
-    double st = std::max(avail[k], in.rel[i][k]);
+    double ready = in.rel[i][k];  // graph inputs, fixed producers, the context's device free time
     for (int e : in.in_edges[i]) {
       const auto& E = in.edges[e];
-      st = std::max(st, C[E.u] + edge_c(in, E, dev[E.u], k));
+      ready = std::max(ready, timing::after_transfer(C[E.u], edge_c(in, E, dev[E.u], k)));
     }
-    S[i] = st;
-    C[i] = st + in.p[i][k];
+    S[i] = timing::op_start(avail[k], ready);
+    C[i] = S[i] + in.p[i][k];
     avail[k] = C[i];
+    // Completion: the delivery of i's graph outputs (deliv, the largest output_delivered - C), or
+    // the lookahead through later parts when that is longer.
     obj = std::max(obj, C[i] + std::max(in.deliv[i][k], in.ext_tail[i]));
   }
   if (start_out) *start_out = S;

@@ -30,6 +30,7 @@
 #include "graph/series.h"
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
+#include "schedule/timing.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
@@ -73,28 +74,7 @@ Baseline best_baseline(const Problem& pb) {
 /// latest finish or output delivery among them.
 double append_asap(const Problem& pb, const std::vector<OpId>& order, const std::vector<int>& dev, FixedContext& ctx,
                    std::vector<double>& start) {
-  const Graph& g = pb.graph();
-  double obj = 0;
-  for (OpId v : order) {
-    const int k = dev[v];
-    double st = ctx.device_free[k];
-    for (TensorId t : g.ops[v].inputs) {
-      const OpId u = g.tensors[t].producer;
-      if (u == kNoOp)
-        st = std::max(st, pb.input_arrival(t, k));
-      else
-        st = std::max(st, ctx.finish[u] + pb.comm(t, ctx.device[u], k));
-    }
-    start[v] = st;
-    const double fin = st + pb.exec(v, k);
-    ctx.device[v] = k;
-    ctx.finish[v] = fin;
-    ctx.device_free[k] = fin;
-    obj = std::max(obj, fin);
-    for (TensorId t : g.ops[v].outputs)
-      if (g.tensors[t].is_graph_output) obj = std::max(obj, fin + pb.output_delivery(t, k));
-  }
-  return obj;
+  return asap_append(pb, order, dev, {ctx.device, ctx.finish, ctx.device_free}, start);  // the timing core
 }
 
 bool placement_valid(const Problem& pb, const std::vector<OpId>& ops, const std::vector<int>& dev) {
