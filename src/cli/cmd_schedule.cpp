@@ -48,8 +48,10 @@ void run_schedule(const ScheduleArgs& a) {
   install_interrupt_handler();
   Schedule s = solve_latency(*pb, a.method, a.solve.options());
   mark_if_interrupted(s);
-  const LatencyBounds bounds = reported_latency_bounds(*pb, a.no_bound ? BoundLevel::None : BoundLevel::Series,
-                                                       a.solve.threads, a.bound_milp_s);
+  // After Ctrl-C only the closed-form bounds (milliseconds): the series DP's module MILPs would
+  // keep the user waiting for seconds after the solve stopped.
+  const BoundLevel level = a.no_bound ? BoundLevel::None : interrupted() ? BoundLevel::Cheap : BoundLevel::Series;
+  const LatencyBounds bounds = reported_latency_bounds(*pb, level, a.solve.threads, interrupted() ? 0 : a.bound_milp_s);
   const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
   s.status = certified_status(s.status, e.makespan, e.lower_bound);
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
