@@ -306,6 +306,18 @@ TEST(CliIssue12, SigintWritesTheBestScheduleAndExits130) {
   EXPECT_GT(checked, 0) << o;
 }
 
+TEST(CliIssue12, SigintInAThroughputSolveSaysInterrupted) {
+  // The throughput MILP on googlenet does not close its 1% gap in minutes: the signal comes during
+  // the search, which then returns its best schedule.
+  const std::string out = temp_path("sigint_tput.json");
+  const std::string o = interrupt_after_first_progress(
+      "schedule " + data_path("googlenet.onnx") + " --objective throughput --method milp --time-limit 300 -o " + out,
+      "sigint_tput");
+  EXPECT_NE(o.find("rc=130"), std::string::npos) << o;
+  EXPECT_NE(o.find("method milp (interrupted)"), std::string::npos) << o;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out))["status"], "interrupted") << o;
+}
+
 TEST(CliIssue12, SigintInCompareStopsBeforeTheNextMethod) {
   const std::string o = interrupt_after_first_progress(
       "compare " + data_path("googlenet.onnx") + " --methods split,anneal --time-limit 300 --bound-milp-time 0",
