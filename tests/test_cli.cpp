@@ -1,5 +1,6 @@
 // End-to-end tests of the `diviml` command: success paths and one clear error per bad input.
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -325,6 +326,47 @@ TEST(CliIssue12, SigintInCompareStopsBeforeTheNextMethod) {
   EXPECT_NE(o.find("rc=130"), std::string::npos) << o;
   EXPECT_NE(o.find("interrupted: ran split; not run: anneal"), std::string::npos) << o;
   EXPECT_EQ(o.find("\nanneal "), std::string::npos) << "anneal ran after Ctrl-C: " << o;
+}
+
+TEST(CliIssue12, WithoutABoundTheGapIsUnknownNotZero) {
+  const std::string g = write("nobound_small.json", kSmallGraph);
+  const std::string out = temp_path("nobound_sched.json"), cmp = temp_path("nobound_cmp.json");
+  auto r = run_cli("schedule " + g + " --no-bound -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lower bound n/a, gap n/a"), std::string::npos) << r.output;
+  EXPECT_TRUE(nlohmann::json::parse(std::ifstream(out))["gap"].is_null());
+  r = run_cli("compare " + g + " --no-bound -q --methods heft,peft --json " + cmp);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lower bound n/a"), std::string::npos) << r.output;
+  for (const char* m : {"\nheft ", "\npeft "}) {
+    const std::string row = r.output.substr(r.output.find(m) + 1, r.output.find('\n', r.output.find(m) + 1) - r.output.find(m) - 1);
+    EXPECT_NE(row.find(" n/a "), std::string::npos) << row;
+    EXPECT_EQ(row.find('%'), std::string::npos) << row;
+  }
+  for (const auto& row : nlohmann::json::parse(std::ifstream(cmp))["rows"]) EXPECT_TRUE(row["gap"].is_null()) << row;
+  // With the bound, the gap is a number again.
+  r = run_cli("schedule " + g + " -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(nlohmann::json::parse(std::ifstream(out))["gap"].is_number());
+}
+
+TEST(CliIssue12, SolverNotesUseTheTablesTimeUnits) {
+  // split's and the MILP's notes said "after parts 0.000943528 s"; tables say "943.53 us".
+  const std::string out = temp_path("notes_sched.json");
+  for (const char* method : {"split", "milp"}) {
+    auto r = run_cli("schedule " + data_path("googlenet.onnx") + " --method " + method +
+                     " --time-limit 1 --no-bound -q -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string notes = nlohmann::json::parse(std::ifstream(out))["notes"];
+    EXPECT_NE(notes.find(" us"), std::string::npos) << method << ": " << notes;
+    // No bare seconds: a digit followed by " s" and a separator.
+    for (const char* raw : {" s;", " s)", " s,"})
+      for (size_t at = notes.find(raw); at != std::string::npos; at = notes.find(raw, at + 1))
+        EXPECT_FALSE(at > 0 && std::isdigit(static_cast<unsigned char>(notes[at - 1]))) << method << ": " << notes;
+    EXPECT_FALSE(notes.size() >= 2 && notes.compare(notes.size() - 2, 2, " s") == 0 &&
+                 std::isdigit(static_cast<unsigned char>(notes[notes.size() - 3])))
+        << method << ": " << notes;
+  }
 }
 
 TEST(CliIssue12, ClusterOutputIsSummarisedByServer) {

@@ -252,7 +252,7 @@ struct Diviml::Impl {
     const double per_inf = a.period_s / s.replicas;
     result.makespan_s = per_inf;
     result.lower_bound_s = b.best;
-    result.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : 0;
+    result.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : std::nan("");  // no bound: unknown
     result.stats.claimed_objective = std::isfinite(s.claimed_period) ? s.claimed_period : 0;
     ThroughputResult& t = result.throughput;
     t.replicas = s.replicas;

@@ -55,9 +55,9 @@ void run_schedule(const ScheduleArgs& a) {
   const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
   s.status = certified_status(s.status, e.makespan, e.lower_bound);
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
-  fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {:.1f}%, solved in {}\n",
+  fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {}, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),
-             format_seconds(e.lower_bound), 100 * e.gap, format_seconds(s.solve_seconds));
+             e.lower_bound > 0 ? format_seconds(e.lower_bound) : "n/a", format_gap(e.gap), format_seconds(s.solve_seconds));
   std::vector<DeviceUsage> use(pb->num_devices());
   for (int k = 0; k < pb->num_devices(); ++k)
     use[k] = {static_cast<long>(s.order[k].size()), e.sim.device_busy[k],

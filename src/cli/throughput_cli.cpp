@@ -66,7 +66,7 @@ Evaluation evaluate(const Problem& pb, const ThroughputSchedule& s, const Throug
   e.throughput = e.a.throughput_per_s;
   e.bound_throughput = b.throughput_upper_per_s();
   const double per_inf = e.a.period_s / s.replicas;
-  e.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : 0;
+  e.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : std::nan("");  // NaN: no bound
   if (!std::isnan(s.claimed_period) && e.a.period_s > s.claimed_period * (1 + 1e-6) + 1e-15)
     throw std::logic_error(fmt::format("{}: analytic period {} exceeds the solver's claim {}", s.method, e.a.period_s,
                                        s.claimed_period));
@@ -224,10 +224,10 @@ void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, con
   const double base = fastest_device_throughput(*pb, o);
   for (const auto& m : e.a.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: method {} ({}), R = {}, period {}, throughput {:.6g}/s ({} the fastest single device), "
-             "bound {:.6g}/s{}, gap {:.1f}%, solved in {}\n",
+             "bound {:.6g}/s{}, gap {}, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), s.replicas,
              format_seconds(e.a.period_s), e.throughput, speedup_text(e.throughput, base), e.bound_throughput,
-             b.lp_complete ? "" : " (" + b.note + ")", 100 * e.gap, format_seconds(s.solve_seconds));
+             b.lp_complete ? "" : " (" + b.note + ")", format_gap(e.gap), format_seconds(s.solve_seconds));
   fmt::print("  pipelined simulation (link contention): periodic dispatch {:.6g}/s measured over {} inferences "
              "(latency mean {}); greedy dispatch {:.6g}/s, latency mean {} max {} (one inference alone {}); "
              "bottleneck {}\n",
@@ -281,9 +281,9 @@ void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, cons
     ++ok;
     const Evaluation e = evaluate(*pb, s, b, t.inferences);
     const double speed = base > 0 ? e.throughput / base : std::numeric_limits<double>::quiet_NaN();
-    fmt::print("{:<15} {:>3} {:>12.6g} {:>8} {:>12.6g} {:>12.6g} {:>12.6g} {:>6.1f}% {:>12} {:>10} {:>10}\n", m,
+    fmt::print("{:<15} {:>3} {:>12.6g} {:>8} {:>12.6g} {:>12.6g} {:>12.6g} {:>7} {:>12} {:>10} {:>10}\n", m,
                s.replicas, e.throughput, speedup_text(e.throughput, base), e.pipe.throughput_per_s, e.pipe_greedy.throughput_per_s,
-               e.bound_throughput, 100 * e.gap, format_seconds(e.pipe_greedy.latency_mean_s), to_string(s.status),
+               e.bound_throughput, format_gap(e.gap), format_seconds(e.pipe_greedy.latency_mean_s), to_string(s.status),
                format_seconds(s.solve_seconds));
     rows.push_back({{"method", m},
                     {"replicas", s.replicas},
