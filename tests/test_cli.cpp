@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/options_table.h"
+#include "graph/graph.h"
 #include "cli_helpers.h"
 
 using diviml::testing::data_path;
@@ -232,7 +234,7 @@ TEST(CliIssue12, HugeGeneratorsAndSimulationsAreRefusedWithTheirSize) {
   EXPECT_NE(r.output.find("the limit is 2 M edges"), std::string::npos) << r.output;
   expect_one_line_error(run_cli("schedule " + write("inf_small.json", kSmallGraph) +
                                 " --objective throughput --inferences 10000000"),
-                        "--inferences 10000000");
+                        "option 'inferences' = 10000000 is out of range [0, 100000]");
 }
 
 TEST(CliIssue12, NumberOverflowNamesFileAndField) {
@@ -383,4 +385,58 @@ TEST(CliIssue12, ClusterOutputIsSummarisedByServer) {
   EXPECT_EQ(brief.output.find("  s3.l40s "), std::string::npos) << brief.output;
   EXPECT_NE(verbose.output.find("  s3.l40s "), std::string::npos) << verbose.output;
   EXPECT_LT(count_lines(brief.output) + 8, count_lines(verbose.output)) << brief.output << verbose.output;
+}
+
+// Issue 11: the CLI's flags come from the options table. Every row is accepted by the CLI under its
+// flag (or --set for advanced rows) with its default value, and a value out of its bounds or
+// choices is refused with the table's own message, before any work.
+TEST(CliOptionsTable, EveryRowIsAFlagCheckedByTheTable) {
+  const std::string g = write("table_small.json", kSmallGraph);
+  int rows = 0;
+  for (const diviml::api::OptionInfo& o : diviml::api::option_table()) {
+    if (o.cli_flag.empty()) continue;  // library-only (allow_worker_processes: the CLI always forks)
+    SCOPED_TRACE(o.name);
+    ++rows;
+    const std::string objective = o.scope == "throughput" ? " --objective throughput" : "";
+    auto with = [&](const std::string& text) {
+      if (o.advanced) return run_cli("--set " + o.name + "='" + text + "' schedule " + g + " -q --time-limit 1");
+      const std::string budget = o.name == "time_limit" ? "" : " --time-limit 1";
+      return run_cli("schedule " + g + objective + " -q" + budget + " " + o.cli_flag + " '" + text + "'");
+    };
+    const std::string def = diviml::api::option_value_text(o.default_value);
+    auto r = with(def);
+    EXPECT_EQ(r.exit_code, 0) << def << ": " << r.output;
+    // The help text is the row's documentation.
+    if (!o.advanced) {
+      EXPECT_NE(run_cli("schedule --help").output.find(o.doc.substr(0, 30)), std::string::npos) << o.doc;
+    }
+    std::vector<std::string> bad;
+    if (o.type == diviml::api::OptionType::Int || o.type == diviml::api::OptionType::Double) {
+      if (o.max < 1e15) bad.push_back(diviml::api::option_value_text(
+                            o.type == diviml::api::OptionType::Int ? diviml::api::OptionValue(int64_t(o.max) + 1) : diviml::api::OptionValue(o.max * 2)));
+      bad.push_back(o.min > 0 ? diviml::api::option_value_text(o.type == diviml::api::OptionType::Int ? diviml::api::OptionValue(int64_t(0))
+                                                                                                  : diviml::api::OptionValue(o.min / 2))
+                              : "-1");
+      bad.push_back("abc");
+    } else if (o.type == diviml::api::OptionType::Bool) {
+      bad.push_back("maybe");
+    } else if (!o.choices.empty()) {
+      bad.push_back("bogus");
+    }
+    for (const std::string& text : bad) {
+      std::string expected;
+      try {
+        diviml::api::parse_option_text(o, text);
+      } catch (const diviml::InputError& e) {
+        expected = e.what();
+      }
+      ASSERT_FALSE(expected.empty()) << text << " is accepted by the table";
+      r = with(text);
+      EXPECT_NE(r.exit_code, 0) << text << ": " << r.output;
+      EXPECT_LT(r.exit_code, 128) << text << ": " << r.output;
+      EXPECT_NE(r.output.find(expected), std::string::npos) << text << ": expected '" << expected << "' in " << r.output;
+      EXPECT_EQ(r.output.find("method heft"), std::string::npos) << "solved before refusing: " << r.output;
+    }
+  }
+  EXPECT_GE(rows, 12);
 }

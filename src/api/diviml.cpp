@@ -182,10 +182,8 @@ struct Diviml::Impl {
     }
     result.stats.solve_seconds = seconds_since(t0);
     const auto t1 = clock_type::now();
-    BoundOptions bo;
-    bo.milp_time_limit_s = get<double>("bound_milp_time");
-    bo.threads = so.threads;
-    const LatencyBounds b = latency_lower_bounds(pb, bo);
+    // The bound policy of every diviml command (reproducible unless bound_milp_time > 0).
+    const LatencyBounds b = reported_latency_bounds(pb, BoundLevel::Series, so.threads, get<double>("bound_milp_time"));
     result.stats.bound_seconds = seconds_since(t1);
     const auto t2 = clock_type::now();
     const LatencyEvaluation e = evaluate_latency(pb, s, b);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/table_options.h"
 #include "cli/throughput_cli.h"
 #include "report/latency_report.h"
 
@@ -17,7 +18,7 @@ struct CompareArgs {
   SolveArgs solve;
   std::vector<std::string> methods;
   std::string json_out;
-  std::string objective = "latency";
+  std::string objective;
   double bound_milp_s = 0;
   bool no_bound = false;
   ThroughputCliArgs throughput;
@@ -44,7 +45,6 @@ std::string joined(const std::vector<std::string>& v) {
 void run_compare(const CompareArgs& a) {
   check_writable(a.json_out, "--json");
   if (a.objective == "throughput") {
-    check_inferences(a.throughput.inferences);
     install_interrupt_handler();
     run_throughput_compare(a.model, a.solve, a.throughput, a.methods, a.json_out);
     return;
@@ -135,14 +135,9 @@ void add_compare_command(CLI::App& app) {
                   "the whole --time-limit")
       ->delimiter(',');
   cmd->add_option("--json", a->json_out, "also write the table as JSON");
-  cmd->add_option("--bound-milp-time", a->bound_milp_s,
-                  "extra seconds of wall-clock per-module MILP bounds (0: only the reproducible series-DP bound)")
-      ->check(CLI::Range(0.0, 1e6))
-      ->capture_default_str();
+  add_table_option(cmd, "bound_milp_time", a->bound_milp_s);
   cmd->add_flag("--no-bound", a->no_bound, "skip the lower bound (each solver's own bound, if any, is still reported)");
-  cmd->add_option("--objective", a->objective, "latency or throughput")
-      ->check(CLI::IsMember({"latency", "throughput"}))
-      ->capture_default_str();
+  add_table_option(cmd, "objective", a->objective);
   add_throughput_options(cmd, a->throughput);
   cmd->footer(
       "Columns: latency of one inference (simulated, no link contention); speedup over the best single\n"

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/table_options.h"
 #include "cli/usage_table.h"
 #include "report/latency_report.h"
 #include "schedule/throughput.h"
@@ -17,26 +18,9 @@ namespace diviml::cli {
 
 namespace {
 
-int parse_replicas(const std::string& s) {
-  if (s == "auto") return 0;
-  size_t used = 0;
-  long v = 0;
-  try {
-    v = std::stol(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty())
-    throw InputError(fmt::format("--replicas '{}': expected an integer in 1..{} or 'auto'", s, kMaxReplicas));
-  if (v < 1 || v > kMaxReplicas)
-    throw InputError(fmt::format("--replicas {} is out of range: R must be in 1..{} (or auto)", v, kMaxReplicas));
-  return static_cast<int>(v);
-}
-
 ThroughputOptions make_options(const SolveArgs& solve, const ThroughputCliArgs& t) {
   ThroughputOptions o;
-  o.replicas = parse_replicas(t.replicas);
-  if (t.max_latency_s < 0) throw InputError("--max-latency must be positive");
+  o.replicas = t.replicas == kAutoWord ? 0 : std::stoi(t.replicas);  // checked by the table at parse time
   o.max_latency_s = t.max_latency_s;
   o.solve = solve.options();
   return o;
@@ -183,15 +167,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 void add_throughput_options(CLI::App* cmd, ThroughputCliArgs& a) {
-  a.given.push_back(cmd->add_option("--replicas", a.replicas,
-                                    fmt::format("throughput: R inferences per period (1..{}) or auto (try a small range)",
-                                                kMaxReplicas))
-                        ->capture_default_str());
-  a.given.push_back(cmd->add_option("--max-latency", a.max_latency_s,
-                                    "throughput: cap on one inference's latency per replica, seconds")
-                        ->check(CLI::Range(0.0, 1e9)));
-  a.given.push_back(cmd->add_option("--inferences", a.inferences, "throughput: inferences in the pipelined simulation (0: auto)")
-                        ->check(CLI::Range(0, 10000000)));
+  a.given.push_back(add_table_option(cmd, "replicas", a.replicas));
+  a.given.push_back(add_table_option(cmd, "max_latency", a.max_latency_s));
+  a.given.push_back(add_table_option(cmd, "inferences", a.inferences));
 }
 
 void refuse_throughput_options(const ThroughputCliArgs& a) {
