@@ -547,7 +547,9 @@ TEST(Throughput, BoundWithinItsTimeLimit) {
   EXPECT_GE(quick.best, std::min(quick.load_balance, full.load_balance) * (1 - 1e-9));
   if (!quick.lp_complete) {
     EXPECT_EQ(quick.lp, 0);
-    EXPECT_DOUBLE_EQ(quick.best, quick.load_balance);
+    // The load-balance LP may not finish in so little time either (a loaded machine): then the
+    // closed-form average is what is left.
+    EXPECT_DOUBLE_EQ(quick.best, std::max(quick.load_balance, quick.average));
     // Skipped (too big to build in the time left) or stopped by Clp's clock: either way named.
     EXPECT_NE(quick.note.find("LP with links"), std::string::npos) << quick.note;
   } else {

@@ -8,7 +8,7 @@
 #include "cli/common.h"
 #include "cli/table_options.h"
 #include "cli/throughput_cli.h"
-#include "report/latency_report.h"
+#include "report/compare_json.h"
 
 namespace diviml::cli {
 
@@ -89,7 +89,7 @@ void run_compare(const CompareArgs& a) {
       s = m == "fastest-device" && !std::isnan(base) ? fastest : solve_latency(*pb, m, a.solve.options());
     } catch (const InputError& err) {  // one method failing (e.g. memory) does not hide the others
       fmt::print("{:<16} failed: {}\n", m, err.what());
-      rows.push_back({{"method", m}, {"error", err.what()}});
+      rows.push_back(failed_compare_row(m, err.what()));
       failed.push_back(m);
       continue;
     }
@@ -101,25 +101,15 @@ void run_compare(const CompareArgs& a) {
     fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12} {:>10}\n", m, format_seconds(e.makespan),
                std::isfinite(speedup) ? fmt::format("{:.2f}x", speedup) : "-",
                e.lower_bound > 0 ? format_seconds(e.lower_bound) : "n/a", format_gap(e.gap), to_string(s.status), format_seconds(e.makespan_contention), format_seconds(s.solve_seconds));
-    rows.push_back({{"method", m}, {"makespan_s", e.makespan},
-                    {"speedup", std::isfinite(speedup) ? nlohmann::json(speedup) : nlohmann::json(nullptr)},
-                    {"lower_bound_s", e.lower_bound}, {"gap", e.gap}, {"status", std::string(to_string(s.status))},
-                    {"makespan_contention_s", e.makespan_contention}, {"solve_seconds", s.solve_seconds}});
+    rows.push_back(latency_compare_row(m, s, e, speedup));
   }
   // After Ctrl-C the remaining methods would only return their baseline at once: they are not run.
   const std::vector<std::string> not_run(methods.begin() + static_cast<long>(next), methods.end());
   if (interrupted())
     fmt::print(stderr, "interrupted: ran {}; not run: {}\n", ran.empty() ? "none" : joined(ran),
                not_run.empty() ? "none" : joined(not_run));
-  if (!a.json_out.empty()) {
-    nlohmann::json j{{"format", "diviml-comparison"}, {"graph", g.name}, {"platform", pb->platform().name},
-                     {"objective", "latency"}, {"rows", rows}};
-    if (interrupted()) {
-      j["interrupted"] = true;
-      j["not_run"] = not_run;
-    }
-    write_text_file(a.json_out, j.dump(1) + "\n");
-  }
+  if (!a.json_out.empty())
+    write_text_file(a.json_out, latency_comparison_json(*pb, rows, interrupted(), not_run).dump(1) + "\n");
   if (ran.empty() && !interrupted())
     throw InputError(fmt::format("every method failed ({})", joined(failed)));
 }
