@@ -1,11 +1,14 @@
 // End-to-end tests of the `diviml` command: success paths and one clear error per bad input.
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/options_table.h"
+#include "graph/graph.h"
 #include "cli_helpers.h"
 
 using diviml::testing::data_path;
@@ -231,7 +234,7 @@ TEST(CliIssue12, HugeGeneratorsAndSimulationsAreRefusedWithTheirSize) {
   EXPECT_NE(r.output.find("the limit is 2 M edges"), std::string::npos) << r.output;
   expect_one_line_error(run_cli("schedule " + write("inf_small.json", kSmallGraph) +
                                 " --objective throughput --inferences 10000000"),
-                        "--inferences 10000000");
+                        "option 'inferences' = 10000000 is out of range [0, 100000]");
 }
 
 TEST(CliIssue12, NumberOverflowNamesFileAndField) {
@@ -306,6 +309,18 @@ TEST(CliIssue12, SigintWritesTheBestScheduleAndExits130) {
   EXPECT_GT(checked, 0) << o;
 }
 
+TEST(CliIssue12, SigintInAThroughputSolveSaysInterrupted) {
+  // The throughput MILP on googlenet does not close its 1% gap in minutes: the signal comes during
+  // the search, which then returns its best schedule.
+  const std::string out = temp_path("sigint_tput.json");
+  const std::string o = interrupt_after_first_progress(
+      "schedule " + data_path("googlenet.onnx") + " --objective throughput --method milp --time-limit 300 -o " + out,
+      "sigint_tput");
+  EXPECT_NE(o.find("rc=130"), std::string::npos) << o;
+  EXPECT_NE(o.find("method milp (interrupted)"), std::string::npos) << o;
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(out))["status"], "interrupted") << o;
+}
+
 TEST(CliIssue12, SigintInCompareStopsBeforeTheNextMethod) {
   const std::string o = interrupt_after_first_progress(
       // --no-bound: the reported bound is computed first and is the series DP that split's module
@@ -315,6 +330,47 @@ TEST(CliIssue12, SigintInCompareStopsBeforeTheNextMethod) {
   EXPECT_NE(o.find("rc=130"), std::string::npos) << o;
   EXPECT_NE(o.find("interrupted: ran split; not run: anneal"), std::string::npos) << o;
   EXPECT_EQ(o.find("\nanneal "), std::string::npos) << "anneal ran after Ctrl-C: " << o;
+}
+
+TEST(CliIssue12, WithoutABoundTheGapIsUnknownNotZero) {
+  const std::string g = write("nobound_small.json", kSmallGraph);
+  const std::string out = temp_path("nobound_sched.json"), cmp = temp_path("nobound_cmp.json");
+  auto r = run_cli("schedule " + g + " --no-bound -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lower bound n/a, gap n/a"), std::string::npos) << r.output;
+  EXPECT_TRUE(nlohmann::json::parse(std::ifstream(out))["gap"].is_null());
+  r = run_cli("compare " + g + " --no-bound -q --methods heft,peft --json " + cmp);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lower bound n/a"), std::string::npos) << r.output;
+  for (const char* m : {"\nheft ", "\npeft "}) {
+    const std::string row = r.output.substr(r.output.find(m) + 1, r.output.find('\n', r.output.find(m) + 1) - r.output.find(m) - 1);
+    EXPECT_NE(row.find(" n/a "), std::string::npos) << row;
+    EXPECT_EQ(row.find('%'), std::string::npos) << row;
+  }
+  for (const auto& row : nlohmann::json::parse(std::ifstream(cmp))["rows"]) EXPECT_TRUE(row["gap"].is_null()) << row;
+  // With the bound, the gap is a number again.
+  r = run_cli("schedule " + g + " -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(nlohmann::json::parse(std::ifstream(out))["gap"].is_number());
+}
+
+TEST(CliIssue12, SolverNotesUseTheTablesTimeUnits) {
+  // split's and the MILP's notes said "after parts 0.000943528 s"; tables say "943.53 us".
+  const std::string out = temp_path("notes_sched.json");
+  for (const char* method : {"split", "milp"}) {
+    auto r = run_cli("schedule " + data_path("googlenet.onnx") + " --method " + method +
+                     " --time-limit 1 --no-bound -q -o " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string notes = nlohmann::json::parse(std::ifstream(out))["notes"];
+    EXPECT_NE(notes.find(" us"), std::string::npos) << method << ": " << notes;
+    // No bare seconds: a digit followed by " s" and a separator.
+    for (const char* raw : {" s;", " s)", " s,"})
+      for (size_t at = notes.find(raw); at != std::string::npos; at = notes.find(raw, at + 1))
+        EXPECT_FALSE(at > 0 && std::isdigit(static_cast<unsigned char>(notes[at - 1]))) << method << ": " << notes;
+    EXPECT_FALSE(notes.size() >= 2 && notes.compare(notes.size() - 2, 2, " s") == 0 &&
+                 std::isdigit(static_cast<unsigned char>(notes[notes.size() - 3])))
+        << method << ": " << notes;
+  }
 }
 
 TEST(CliIssue12, ClusterOutputIsSummarisedByServer) {
@@ -331,4 +387,58 @@ TEST(CliIssue12, ClusterOutputIsSummarisedByServer) {
   EXPECT_EQ(brief.output.find("  s3.l40s "), std::string::npos) << brief.output;
   EXPECT_NE(verbose.output.find("  s3.l40s "), std::string::npos) << verbose.output;
   EXPECT_LT(count_lines(brief.output) + 8, count_lines(verbose.output)) << brief.output << verbose.output;
+}
+
+// Issue 11: the CLI's flags come from the options table. Every row is accepted by the CLI under its
+// flag (or --set for advanced rows) with its default value, and a value out of its bounds or
+// choices is refused with the table's own message, before any work.
+TEST(CliOptionsTable, EveryRowIsAFlagCheckedByTheTable) {
+  const std::string g = write("table_small.json", kSmallGraph);
+  int rows = 0;
+  for (const diviml::api::OptionInfo& o : diviml::api::option_table()) {
+    if (o.cli_flag.empty()) continue;  // library-only (allow_worker_processes: the CLI always forks)
+    SCOPED_TRACE(o.name);
+    ++rows;
+    const std::string objective = o.scope == "throughput" ? " --objective throughput" : "";
+    auto with = [&](const std::string& text) {
+      if (o.advanced) return run_cli("--set " + o.name + "='" + text + "' schedule " + g + " -q --time-limit 1");
+      const std::string budget = o.name == "time_limit" ? "" : " --time-limit 1";
+      return run_cli("schedule " + g + objective + " -q" + budget + " " + o.cli_flag + " '" + text + "'");
+    };
+    const std::string def = diviml::api::option_value_text(o.default_value);
+    auto r = with(def);
+    EXPECT_EQ(r.exit_code, 0) << def << ": " << r.output;
+    // The help text is the row's documentation.
+    if (!o.advanced) {
+      EXPECT_NE(run_cli("schedule --help").output.find(o.doc.substr(0, 30)), std::string::npos) << o.doc;
+    }
+    std::vector<std::string> bad;
+    if (o.type == diviml::api::OptionType::Int || o.type == diviml::api::OptionType::Double) {
+      if (o.max < 1e15) bad.push_back(diviml::api::option_value_text(
+                            o.type == diviml::api::OptionType::Int ? diviml::api::OptionValue(int64_t(o.max) + 1) : diviml::api::OptionValue(o.max * 2)));
+      bad.push_back(o.min > 0 ? diviml::api::option_value_text(o.type == diviml::api::OptionType::Int ? diviml::api::OptionValue(int64_t(0))
+                                                                                                  : diviml::api::OptionValue(o.min / 2))
+                              : "-1");
+      bad.push_back("abc");
+    } else if (o.type == diviml::api::OptionType::Bool) {
+      bad.push_back("maybe");
+    } else if (!o.choices.empty()) {
+      bad.push_back("bogus");
+    }
+    for (const std::string& text : bad) {
+      std::string expected;
+      try {
+        diviml::api::parse_option_text(o, text);
+      } catch (const diviml::InputError& e) {
+        expected = e.what();
+      }
+      ASSERT_FALSE(expected.empty()) << text << " is accepted by the table";
+      r = with(text);
+      EXPECT_NE(r.exit_code, 0) << text << ": " << r.output;
+      EXPECT_LT(r.exit_code, 128) << text << ": " << r.output;
+      EXPECT_NE(r.output.find(expected), std::string::npos) << text << ": expected '" << expected << "' in " << r.output;
+      EXPECT_EQ(r.output.find("method heft"), std::string::npos) << "solved before refusing: " << r.output;
+    }
+  }
+  EXPECT_GE(rows, 12);
 }

@@ -165,7 +165,7 @@ struct Result {
   double makespan_s = 0;
   double makespan_contention_s = 0;  ///< latency: the same schedule with link contention
   double lower_bound_s = 0;          ///< latency: certified lower bound; throughput: per inference
-  double gap = 0;                    ///< (makespan - lower bound) / lower bound
+  double gap = 0;                    ///< (makespan - lower bound) / lower bound; NaN without a bound
   std::vector<OpResult> ops;
   std::map<std::string, std::string> placement;       ///< op name -> device name
   std::map<std::string, std::string> node_placement;  ///< ONNX node name -> device name (fused ops expanded)

@@ -183,10 +183,8 @@ struct Diviml::Impl {
     }
     result.stats.solve_seconds = seconds_since(t0);
     const auto t1 = clock_type::now();
-    BoundOptions bo;
-    bo.milp_time_limit_s = get<double>("bound_milp_time");
-    bo.threads = so.threads;
-    const LatencyBounds b = latency_lower_bounds(pb, bo);
+    // The bound policy of every diviml command (reproducible unless bound_milp_time > 0).
+    const LatencyBounds b = reported_latency_bounds(pb, BoundLevel::Series, so.threads, get<double>("bound_milp_time"));
     result.stats.bound_seconds = seconds_since(t1);
     const auto t2 = clock_type::now();
     const LatencyEvaluation e = evaluate_latency(pb, s, b);
@@ -254,7 +252,7 @@ struct Diviml::Impl {
     const double per_inf = a.period_s / s.replicas;
     result.makespan_s = per_inf;
     result.lower_bound_s = b.best;
-    result.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : 0;
+    result.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : std::nan("");  // no bound: unknown
     result.stats.claimed_objective = std::isfinite(s.claimed_period) ? s.claimed_period : 0;
     ThroughputResult& t = result.throughput;
     t.replicas = s.replicas;

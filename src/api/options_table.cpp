@@ -12,6 +12,8 @@ namespace diviml::api {
 
 namespace {
 
+constexpr double kMaxPipelineInferences = 100000;  // 10^7 ran past 60 s at 4.8 GB (issue 12.9)
+
 OptionInfo opt(std::string name, OptionType type, OptionValue def, double lo, double hi, std::string scope,
                std::string cli, std::string doc, std::vector<std::string> choices = {}, bool advanced = false) {
   OptionInfo o;
@@ -57,7 +59,7 @@ const std::vector<OptionInfo>& option_table() {
           "method name (Diviml::methods(); latency also device:NAME); empty: heft for latency, "
           "heft-pipeline for throughput"),
       opt("time_limit", T::Double, 60.0, 1e-3, 1e7, "general", "--time-limit",
-          "seconds for the whole solve (MILP, split, anneal)"),
+          "seconds for the whole solve (MILP, split, anneal; in `diviml compare`: for each method)"),
       opt("threads", T::Int, int64_t{1}, 1, 256, "general", "--threads",
           "solver threads (CBC threads, annealing chains, split's parallel parts)"),
       opt("seed", T::Int, int64_t{1}, 0, kBig, "general", "--seed",
@@ -73,14 +75,16 @@ const std::vector<OptionInfo>& option_table() {
           "split: budget of incomparable op pairs per MILP part"),
       opt("max_part_ops", T::Int, int64_t{0}, 0, 1e5, "split", "--max-part-ops",
           "split: budget of ops per part (0: use max_part_pairs)"),
-      opt("bound_milp_time", T::Double, 2.0, 0, 1e6, "bounds", "--bound-milp-time",
-          "latency: seconds in total for the per-module MILP lower bounds (0: closed-form bounds only)"),
+      opt("bound_milp_time", T::Double, 0.0, 0, 1e6, "bounds", "--bound-milp-time",
+          "latency: extra seconds of wall-clock per-module MILP lower bounds (0: only the reproducible "
+          "closed-form and series-DP bounds)"),
       opt("replicas", T::Int, int64_t{1}, 0, kMaxReplicas, "throughput", "--replicas",
-          "throughput: R inferences per period (0: auto, try a small range; the CLI says auto)"),
+          "throughput: R inferences per period (0, or auto on the command line: try a small range)"),
       opt("max_latency", T::Double, 0.0, 0, 1e9, "throughput", "--max-latency",
           "throughput: cap on one inference's latency per replica, seconds (0: none)"),
-      opt("inferences", T::Int, int64_t{0}, 0, 1e7, "throughput", "--inferences",
-          "throughput: inferences in the pipelined simulation (0: max(400, 100 R))"),
+      opt("inferences", T::Int, int64_t{0}, 0, kMaxPipelineInferences, "throughput", "--inferences",
+          "throughput: inferences in the pipelined simulation (0: max(400, 100 R), which reaches the steady "
+          "state; more would hold about 480 B of event times each and run for minutes)"),
       opt("milp.cbc_args", T::String, std::string(""), 0, 0, "milp (advanced)", "--set milp.cbc_args=...",
           "extra CBC options, space-separated (\"-cuts off -strong 10\"), for configuration experiments "
           "(docs/milp.md); was DIVIML_CBC_ARGS", {}, true),
@@ -227,6 +231,16 @@ void apply_advanced_option(const std::string& assignment, milp::MilpSettings& s)
   s = milp_settings(v);
 }
 
+std::string option_range_text(const OptionInfo& o) {
+  if (o.type == OptionType::Int || o.type == OptionType::Double) {
+    auto num = [&](double x) {
+      return option_value_text(o.type == OptionType::Int ? OptionValue(int64_t(x)) : OptionValue(x));
+    };
+    return fmt::format("{} .. {}", num(o.min), o.max > 1e15 ? std::string("2^63") : num(o.max));
+  }
+  return join(o.choices);
+}
+
 std::string options_markdown() {
   std::string md =
       "# Options\n\n"
@@ -234,18 +248,13 @@ std::string options_markdown() {
       "(the `options_doc` test fails when this file is out of date). Set them through the library with\n"
       "`Diviml::set_option(name, value)` (docs/api.md), from Python as keywords of `diviml.schedule`\n"
       "(dots become underscores: `milp_cbc_args`), and from the command line with the flag in the\n"
-      "CLI column. Advanced options have no flag of their own; `diviml --set NAME=VALUE` sets them.\n\n"
+      "CLI column. Advanced options have no flag of their own; `diviml --set NAME=VALUE` sets them.\n"
+      "The command's flags take their default, bounds, help text and error messages from this table\n"
+      "(`src/cli/table_options.cpp`): adding an option is one row here plus the line that reads it.\n\n"
       "| option | type | default | range / values | CLI | scope | description |\n"
       "|---|---|---|---|---|---|---|\n";
   for (const OptionInfo& o : option_table()) {
-    std::string range;
-    if (o.type == OptionType::Int || o.type == OptionType::Double) {
-      const bool big = o.max > 1e15;
-      range = fmt::format("{} .. {}", option_value_text(o.type == OptionType::Int ? OptionValue(int64_t(o.min)) : OptionValue(o.min)),
-                          big ? std::string("2^63") : option_value_text(o.type == OptionType::Int ? OptionValue(int64_t(o.max)) : OptionValue(o.max)));
-    } else if (!o.choices.empty()) {
-      range = join(o.choices);
-    }
+    const std::string range = option_range_text(o);
     std::string def = option_value_text(o.default_value);
     if (o.type == OptionType::String) def = "`\"" + def + "\"`";
     md += fmt::format("| `{}` | {} | {} | {} | {} | {} | {} |\n", o.name, to_string(o.type), def, range,

@@ -25,6 +25,9 @@ OptionValue validate_option(const OptionInfo& o, const OptionValue& v);
 /// Parses text by the option's type, then validates.
 OptionValue parse_option_text(const OptionInfo& o, const std::string& text);
 std::string option_value_text(const OptionValue& v);
+/// "1 .. 256", "0.001 .. 1e+07", "fused, op" (empty for a free string or a boolean): the `--help`
+/// and docs/options.md text of an option's bounds.
+std::string option_range_text(const OptionInfo& o);
 /// The MILP settings (milp.* options and allow_worker_processes) of a set of values.
 milp::MilpSettings milp_settings(const OptionValues& v);
 /// `name=value` for an advanced (milp.*) option applied onto `s`: the command's --set.

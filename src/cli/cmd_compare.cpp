@@ -6,8 +6,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/table_options.h"
 #include "cli/throughput_cli.h"
-#include "report/latency_report.h"
+#include "report/compare_json.h"
 
 namespace diviml::cli {
 
@@ -17,7 +18,7 @@ struct CompareArgs {
   SolveArgs solve;
   std::vector<std::string> methods;
   std::string json_out;
-  std::string objective = "latency";
+  std::string objective;
   double bound_milp_s = 0;
   bool no_bound = false;
   ThroughputCliArgs throughput;
@@ -44,7 +45,6 @@ std::string joined(const std::vector<std::string>& v) {
 void run_compare(const CompareArgs& a) {
   check_writable(a.json_out, "--json");
   if (a.objective == "throughput") {
-    check_inferences(a.throughput.inferences);
     install_interrupt_handler();
     run_throughput_compare(a.model, a.solve, a.throughput, a.methods, a.json_out);
     return;
@@ -66,7 +66,8 @@ void run_compare(const CompareArgs& a) {
                                                        a.solve.threads, a.bound_milp_s);
   const Graph& g = pb->graph();
   fmt::print("{} ({} ops, {:.3g} GFLOP) on {} ({} devices); lower bound {}\n", g.name, g.num_ops(),
-             g.total_flops() / 1e9, pb->platform().name, pb->num_devices(), format_seconds(bounds.best));
+             g.total_flops() / 1e9, pb->platform().name, pb->num_devices(),
+             bounds.best > 0 ? format_seconds(bounds.best) : "n/a (--no-bound)");
   // Speedups are relative to the best single device; with tight memory there may be none.
   Schedule fastest;
   double base = std::numeric_limits<double>::quiet_NaN();
@@ -88,7 +89,7 @@ void run_compare(const CompareArgs& a) {
       s = m == "fastest-device" && !std::isnan(base) ? fastest : solve_latency(*pb, m, a.solve.options());
     } catch (const InputError& err) {  // one method failing (e.g. memory) does not hide the others
       fmt::print("{:<16} failed: {}\n", m, err.what());
-      rows.push_back({{"method", m}, {"error", err.what()}});
+      rows.push_back(failed_compare_row(m, err.what()));
       failed.push_back(m);
       continue;
     }
@@ -97,28 +98,18 @@ void run_compare(const CompareArgs& a) {
     const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
     s.status = certified_status(s.status, e.makespan, e.lower_bound);
     const double speedup = base / e.makespan;
-    fmt::print("{:<16} {:>12} {:>8} {:>12} {:>7.1f}% {:>12} {:>12} {:>10}\n", m, format_seconds(e.makespan),
-               std::isfinite(speedup) ? fmt::format("{:.2f}x", speedup) : "-", format_seconds(e.lower_bound),
-               100 * e.gap, to_string(s.status), format_seconds(e.makespan_contention), format_seconds(s.solve_seconds));
-    rows.push_back({{"method", m}, {"makespan_s", e.makespan},
-                    {"speedup", std::isfinite(speedup) ? nlohmann::json(speedup) : nlohmann::json(nullptr)},
-                    {"lower_bound_s", e.lower_bound}, {"gap", e.gap}, {"status", std::string(to_string(s.status))},
-                    {"makespan_contention_s", e.makespan_contention}, {"solve_seconds", s.solve_seconds}});
+    fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12} {:>10}\n", m, format_seconds(e.makespan),
+               std::isfinite(speedup) ? fmt::format("{:.2f}x", speedup) : "-",
+               e.lower_bound > 0 ? format_seconds(e.lower_bound) : "n/a", format_gap(e.gap), to_string(s.status), format_seconds(e.makespan_contention), format_seconds(s.solve_seconds));
+    rows.push_back(latency_compare_row(m, s, e, speedup));
   }
   // After Ctrl-C the remaining methods would only return their baseline at once: they are not run.
   const std::vector<std::string> not_run(methods.begin() + static_cast<long>(next), methods.end());
   if (interrupted())
     fmt::print(stderr, "interrupted: ran {}; not run: {}\n", ran.empty() ? "none" : joined(ran),
                not_run.empty() ? "none" : joined(not_run));
-  if (!a.json_out.empty()) {
-    nlohmann::json j{{"format", "diviml-comparison"}, {"graph", g.name}, {"platform", pb->platform().name},
-                     {"objective", "latency"}, {"rows", rows}};
-    if (interrupted()) {
-      j["interrupted"] = true;
-      j["not_run"] = not_run;
-    }
-    write_text_file(a.json_out, j.dump(1) + "\n");
-  }
+  if (!a.json_out.empty())
+    write_text_file(a.json_out, latency_comparison_json(*pb, rows, interrupted(), not_run).dump(1) + "\n");
   if (ran.empty() && !interrupted())
     throw InputError(fmt::format("every method failed ({})", joined(failed)));
 }
@@ -134,14 +125,9 @@ void add_compare_command(CLI::App& app) {
                   "the whole --time-limit")
       ->delimiter(',');
   cmd->add_option("--json", a->json_out, "also write the table as JSON");
-  cmd->add_option("--bound-milp-time", a->bound_milp_s,
-                  "extra seconds of wall-clock per-module MILP bounds (0: only the reproducible series-DP bound)")
-      ->check(CLI::Range(0.0, 1e6))
-      ->capture_default_str();
+  add_table_option(cmd, "bound_milp_time", a->bound_milp_s);
   cmd->add_flag("--no-bound", a->no_bound, "skip the lower bound (each solver's own bound, if any, is still reported)");
-  cmd->add_option("--objective", a->objective, "latency or throughput")
-      ->check(CLI::IsMember({"latency", "throughput"}))
-      ->capture_default_str();
+  add_table_option(cmd, "objective", a->objective);
   add_throughput_options(cmd, a->throughput);
   cmd->footer(
       "Columns: latency of one inference (simulated, no link contention); speedup over the best single\n"

@@ -71,11 +71,7 @@ void add_inspect_command(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print JSON (keys ops, edges, flops, macs, weight_bytes, op_types)");
   cmd->add_flag("--ops", a->list_ops, "list every op");
   cmd->add_flag("--modules", a->modules, "list the series modules and MILP parts (needs --platform)");
-  cmd->add_option("--max-part-pairs", a->solve.max_part_pairs, "part budget in incomparable pairs")
-      ->check(number_in(1, 1000000, "pairs"))
-      ->capture_default_str();
-  cmd->add_option("--max-part-ops", a->solve.max_part_ops, "part budget in ops (0: use --max-part-pairs)")
-      ->check(number_in(0, 100000, "ops"));
+  a->solve.add_part_budget(cmd);
   cmd->callback([a] { run_inspect(*a); });
 }
 

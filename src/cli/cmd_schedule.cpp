@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/throughput_cli.h"
+#include "cli/table_options.h"
 #include "cli/usage_table.h"
 #include "report/gantt.h"
 #include "report/latency_report.h"
@@ -16,8 +17,8 @@ namespace {
 struct ScheduleArgs {
   ModelArgs model;
   SolveArgs solve;
-  std::string method = "heft";
-  std::string objective = "latency";
+  std::string method;     ///< empty (the table's default): heft, or heft-pipeline for throughput
+  std::string objective;
   std::string out, gantt, trace, dot;
   double bound_milp_s = 0;
   bool no_bound = false;
@@ -25,7 +26,9 @@ struct ScheduleArgs {
   BatchCliArgs batch;
 };
 
-void run_schedule(const ScheduleArgs& a) {
+void run_schedule(const ScheduleArgs& args) {
+  ScheduleArgs a = args;
+  if (a.method.empty()) a.method = "heft";  // heft-pipeline under --objective throughput (throughput_cli)
   // Outputs are checked before the solve, not after it.
   check_writable(a.out, "--out");
   check_writable(a.gantt, "--gantt");
@@ -38,7 +41,6 @@ void run_schedule(const ScheduleArgs& a) {
   }
   if (a.objective == "throughput") {
     refuse_latency_outputs(a.gantt, a.trace, a.dot);
-    check_inferences(a.throughput.inferences);
     install_interrupt_handler();
     run_throughput_schedule(a.model, a.solve, a.throughput, a.method, a.out);
     return;
@@ -48,14 +50,16 @@ void run_schedule(const ScheduleArgs& a) {
   install_interrupt_handler();
   Schedule s = solve_latency(*pb, a.method, a.solve.options());
   mark_if_interrupted(s);
-  const LatencyBounds bounds = reported_latency_bounds(*pb, a.no_bound ? BoundLevel::None : BoundLevel::Series,
-                                                       a.solve.threads, a.bound_milp_s);
+  // After Ctrl-C only the closed-form bounds (milliseconds): the series DP's module MILPs would
+  // keep the user waiting for seconds after the solve stopped.
+  const BoundLevel level = a.no_bound ? BoundLevel::None : interrupted() ? BoundLevel::Cheap : BoundLevel::Series;
+  const LatencyBounds bounds = reported_latency_bounds(*pb, level, a.solve.threads, interrupted() ? 0 : a.bound_milp_s);
   const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
   s.status = certified_status(s.status, e.makespan, e.lower_bound);
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
-  fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {:.1f}%, solved in {}\n",
+  fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {}, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),
-             format_seconds(e.lower_bound), 100 * e.gap, format_seconds(s.solve_seconds));
+             e.lower_bound > 0 ? format_seconds(e.lower_bound) : "n/a", format_gap(e.gap), format_seconds(s.solve_seconds));
   std::vector<DeviceUsage> use(pb->num_devices());
   for (int k = 0; k < pb->num_devices(); ++k)
     use[k] = {static_cast<long>(s.order[k].size()), e.sim.device_busy[k],
@@ -82,19 +86,15 @@ void add_schedule_command(CLI::App& app) {
   std::string methods, tmethods;
   for (const auto& m : latency_methods()) methods += (methods.empty() ? "" : ", ") + m.name;
   for (const auto& m : throughput_methods()) tmethods += (tmethods.empty() ? "" : ", ") + m.name;
-  cmd->add_option("-m,--method", a->method,
-                  "latency: " + methods + ", device:NAME; throughput (--objective throughput): " + tmethods +
-                      " (heft means heft-pipeline there)")
-      ->capture_default_str();
-  cmd->add_option("--objective", a->objective, "latency (one inference) or throughput (a stream)")
-      ->check(CLI::IsMember({"latency", "throughput"}))->capture_default_str();
+  add_table_option(cmd, "method", a->method, "-m",
+                   "latency: " + methods + ", device:NAME; throughput (--objective throughput): " + tmethods +
+                       " (heft means heft-pipeline there)");
+  add_table_option(cmd, "objective", a->objective);
   cmd->add_option("-o,--out", a->out, "write the schedule JSON here");
   cmd->add_option("--gantt", a->gantt, "write a Gantt chart (self-contained HTML)");
   cmd->add_option("--trace", a->trace, "write a Chrome/Perfetto trace JSON");
   cmd->add_option("--dot", a->dot, "write the placement as Graphviz DOT");
-  cmd->add_option("--bound-milp-time", a->bound_milp_s, "extra seconds of wall-clock per-module MILP bounds (0: only the reproducible series-DP bound)")
-      ->check(CLI::Range(0.0, 1e6))
-      ->capture_default_str();
+  add_table_option(cmd, "bound_milp_time", a->bound_milp_s);
   cmd->add_flag("--no-bound", a->no_bound, "skip the lower bound (the solver's own bound, if any, is still reported)");
   add_throughput_options(cmd, a->throughput);
   add_batch_options(cmd, a->batch);

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/table_options.h"
 #include "platform/input_check.h"
 #include "platform/units.h"
 #include "problem/batch_split.h"
@@ -21,8 +22,7 @@ namespace diviml::cli {
 
 void ModelArgs::add(CLI::App* cmd, bool with_platform) {
   cmd->add_option("GRAPH", graph, "model file: .onnx (ONNX IR 3-10, opsets 7-23), .json (diviml graph) or .stg")->required();
-  cmd->add_option("--granularity", granularity, "ONNX granularity: fused (default) or op")
-      ->check(CLI::IsMember({"fused", "op"}));
+  add_table_option(cmd, "granularity", granularity);
   cmd->add_option("--input-shape", input_shapes, "shape of a symbolic ONNX input, name=1x3x224x224 (repeatable)");
   cmd->add_option("--batch", batch, "samples per request: the model (one sample) at batch B (docs/batch.md)")
       ->check(CLI::Range(1, 1 << 20));
@@ -104,37 +104,17 @@ std::shared_ptr<Problem> ModelArgs::load_problem() const {
 }
 
 void SolveArgs::add(CLI::App* cmd) {
-  cmd->add_option("--time-limit", time_limit_s,
-                  "seconds for one solve (milp, split, anneal; in compare: for each method)")
-      ->check(number_in(1e-3, 1e7, "seconds"))
-      ->capture_default_str();
-  cmd->add_option("--threads", threads, "solver threads")->check(number_in(1, 256, "threads"))->capture_default_str();
-  cmd->add_option("--seed", seed, "random seed (random method, community detection)")->capture_default_str();
-  cmd->add_option("--max-part-pairs", max_part_pairs, "split: budget of incomparable op pairs per MILP part")
-      ->check(number_in(1, 1000000, "pairs"))
-      ->capture_default_str();
-  cmd->add_option("--max-part-ops", max_part_ops, "split: budget of ops per part (overrides --max-part-pairs; 0: off)")
-      ->check(number_in(0, 100000, "ops"));
+  add_table_option(cmd, "time_limit", time_limit_s);
+  add_table_option(cmd, "threads", threads);
+  add_table_option(cmd, "seed", seed);
+  add_part_budget(cmd);
   cmd->add_flag("-q,--quiet", quiet, "no progress on stderr");
   cmd->add_flag("-v,--verbose", verbose, "list every device and link (default: by server, busy links only)");
 }
 
-CLI::Validator number_in(double lo, double hi, const std::string& unit) {
-  return CLI::Validator(
-      [lo, hi, unit](std::string& text) -> std::string {
-        double v = 0;
-        size_t pos = 0;
-        try {
-          v = std::stod(text, &pos);
-        } catch (const std::exception&) {
-          pos = 0;
-        }
-        if (pos == 0 || pos != text.size() || !std::isfinite(v))
-          return fmt::format("'{}' is not a number (expected {} in [{:g}, {:g}])", text, unit, lo, hi);
-        if (v < lo || v > hi) return fmt::format("{} {} is outside [{:g}, {:g}]", text, unit, lo, hi);
-        return "";
-      },
-      fmt::format("{} in [{:g}, {:g}]", unit, lo, hi));
+void SolveArgs::add_part_budget(CLI::App* cmd) {
+  add_table_option(cmd, "max_part_pairs", max_part_pairs);
+  add_table_option(cmd, "max_part_ops", max_part_ops);
 }
 
 SolveOptions SolveArgs::options() const {
@@ -212,15 +192,6 @@ void install_interrupt_handler() {
       }
     }).detach();
   });
-}
-
-void check_inferences(long inferences) {
-  // Reported on main (issue 12.9): 10,000,000 inferences ran past 60 s at 4.8 GB, ~480 B each.
-  constexpr long kMaxInferences = 100000;
-  if (inferences > kMaxInferences)
-    throw InputError(fmt::format("--inferences {}: the pipelined simulation would hold about {} of event times and "
-                                 "run for minutes; at most {} (the default, max(400, 100 R), reaches the steady state)",
-                                 inferences, format_bytes(480.0 * static_cast<double>(inferences)), kMaxInferences));
 }
 
 void print_warnings(const std::vector<std::string>& warnings) {

@@ -14,11 +14,13 @@
 
 namespace diviml::cli {
 
-/// GRAPH --platform --granularity --input-shape --profile.
+/// GRAPH --platform --granularity --input-shape --profile. Options of the library's table
+/// (granularity here, the solver budget below) get their default, help and checks from it
+/// (table_options.h); the values here are placeholders until add() runs.
 struct ModelArgs {
   std::string graph;
   std::string platform = "paper-node";
-  std::string granularity = "fused";
+  std::string granularity;
   std::vector<std::string> input_shapes;
   std::string profile;
   std::vector<std::string> memory_overrides;  ///< device=SIZE
@@ -35,15 +37,17 @@ struct ModelArgs {
 
 /// --time-limit --threads --seed --max-part-pairs --max-part-ops --quiet.
 struct SolveArgs {
-  double time_limit_s = 60;
-  int threads = 1;
-  uint64_t seed = 1;
-  long max_part_pairs = 70;
+  double time_limit_s = 0;
+  int threads = 0;
+  uint64_t seed = 0;
+  long max_part_pairs = 0;
   int max_part_ops = 0;
   bool quiet = false;
   bool verbose = false;  ///< every device and link in the tables (default: by server, busy links only)
 
   void add(CLI::App* cmd);
+  /// Only --max-part-pairs and --max-part-ops (inspect --modules).
+  void add_part_budget(CLI::App* cmd);
   /// Options with a progress printer on stderr (unless quiet) and the Ctrl-C flag.
   SolveOptions options() const;
 };
@@ -60,14 +64,6 @@ void mark_if_interrupted(Schedule& s);
 /// Checks before any solving that `path` can be written (its directory exists and is writable,
 /// it is not a directory); throws InputError naming the option and the path.
 void check_writable(const std::string& path, const std::string& option);
-/// A CLI11 check for a number in [lo, hi] (`unit` names it in the message: "seconds"), which
-/// says "'abc' is not a number" rather than "not in range".
-CLI::Validator number_in(double lo, double hi, const std::string& unit);
-
-/// Refuses a pipelined simulation so long that it would take minutes and gigabytes (--inferences),
-/// saying how large it would be.
-void check_inferences(long inferences);
-
 void print_warnings(const std::vector<std::string>& warnings);
 /// Parses "1x3x224x224".
 std::vector<int64_t> parse_dims(const std::string& s, const std::string& what);

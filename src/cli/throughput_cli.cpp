@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/table_options.h"
 #include "cli/usage_table.h"
 #include "report/latency_report.h"
+#include "report/compare_json.h"
+#include "report/throughput_json.h"
 #include "schedule/throughput.h"
 #include "solvers/throughput/throughput_solvers.h"
 
@@ -17,140 +20,12 @@ namespace diviml::cli {
 
 namespace {
 
-int parse_replicas(const std::string& s) {
-  if (s == "auto") return 0;
-  size_t used = 0;
-  long v = 0;
-  try {
-    v = std::stol(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty())
-    throw InputError(fmt::format("--replicas '{}': expected an integer in 1..{} or 'auto'", s, kMaxReplicas));
-  if (v < 1 || v > kMaxReplicas)
-    throw InputError(fmt::format("--replicas {} is out of range: R must be in 1..{} (or auto)", v, kMaxReplicas));
-  return static_cast<int>(v);
-}
-
 ThroughputOptions make_options(const SolveArgs& solve, const ThroughputCliArgs& t) {
   ThroughputOptions o;
-  o.replicas = parse_replicas(t.replicas);
-  if (t.max_latency_s < 0) throw InputError("--max-latency must be positive");
+  o.replicas = t.replicas == kAutoWord ? 0 : std::stoi(t.replicas);  // checked by the table at parse time
   o.max_latency_s = t.max_latency_s;
   o.solve = solve.options();
   return o;
-}
-
-/// Everything reported about one throughput schedule.
-struct Evaluation {
-  ThroughputAnalysis a;
-  PipelineResult pipe;              ///< periodic dispatch, link contention (links are resources of the period)
-  PipelineResult pipe_greedy;       ///< greedy oldest-first dispatch, link contention
-  ThroughputBound bound;
-  double throughput = 0;            ///< analytic R / P
-  double bound_throughput = 0;      ///< 1 / bound.best (any R)
-  double gap = 0;                   ///< (P/R - bound) / bound
-};
-
-Evaluation evaluate(const Problem& pb, const ThroughputSchedule& s, const ThroughputBound& b, int inferences) {
-  Evaluation e;
-  e.a = analyze_throughput(pb, s);
-  PipelineOptions po;
-  po.inferences = inferences;
-  po.contention = true;
-  e.pipe = simulate_pipeline(pb, s, po);
-  po.dispatch = Dispatch::Greedy;
-  e.pipe_greedy = simulate_pipeline(pb, s, po);
-  e.bound = b;
-  e.throughput = e.a.throughput_per_s;
-  e.bound_throughput = b.throughput_upper_per_s();
-  const double per_inf = e.a.period_s / s.replicas;
-  e.gap = b.best > 0 ? std::max(0.0, (per_inf - b.best) / b.best) : 0;
-  if (!std::isnan(s.claimed_period) && e.a.period_s > s.claimed_period * (1 + 1e-6) + 1e-15)
-    throw std::logic_error(fmt::format("{}: analytic period {} exceeds the solver's claim {}", s.method, e.a.period_s,
-                                       s.claimed_period));
-  return e;
-}
-
-nlohmann::json schedule_json(const Problem& pb, const ThroughputSchedule& s, const Evaluation& e, double base_thr) {
-  using nlohmann::json;
-  const auto& devs = pb.platform().devices;
-  const Graph& g = pb.graph();
-  json j;
-  j["diviml_version"] = DIVIML_VERSION;
-  j["graph"] = g.name;
-  j["platform"] = pb.platform().name;
-  j["objective"] = "throughput";
-  j["method"] = s.method;
-  j["status"] = std::string(to_string(s.status));
-  j["replicas"] = s.replicas;
-  j["period_s"] = e.a.period_s;
-  j["throughput_per_s"] = e.throughput;
-  j["throughput_bound_per_s"] = e.bound_throughput;
-  j["gap"] = e.gap;
-  // Relative to fastest-device at R = 1 (the whole model on the best single device); null when
-  // no single device holds the model.
-  if (base_thr > 0) j["speedup_over_fastest_device"] = e.throughput / base_thr;
-  else j["speedup_over_fastest_device"] = nullptr;
-  j["bound"] = {{"period_per_inference_s", e.bound.best},
-                {"lp_s", e.bound.lp},
-                {"lp_complete", e.bound.lp_complete},
-                {"note", e.bound.note},
-                {"load_balance_s", e.bound.load_balance},
-                {"average_s", e.bound.average},
-                {"max_op_s", e.bound.max_op},
-                {"period_bound_at_R_s", e.bound.period_bound(s.replicas)}};
-  if (!std::isnan(s.lower_bound_period)) j["milp_period_bound_s"] = s.lower_bound_period;
-  if (!std::isnan(s.claimed_period)) j["claimed_period_s"] = s.claimed_period;
-  j["bottleneck"] = e.a.bottleneck;
-  j["pipelined"] = {{"inferences", e.pipe.inferences},
-                    {"contention", true},
-                    {"measured_throughput_per_s", e.pipe.throughput_per_s},
-                    {"measured_period_per_inference_s", e.pipe.period_per_inference_s},
-                    {"first_latency_s", e.pipe.first_latency_s},
-                    {"latency_mean_s", e.pipe.latency_mean_s},
-                    {"latency_max_s", e.pipe.latency_max_s},
-                    {"release_interval_s", e.pipe.release_interval_s},
-                    {"dispatch", "periodic"},
-                    {"greedy_measured_throughput_per_s", e.pipe_greedy.throughput_per_s},
-                    {"greedy_latency_mean_s", e.pipe_greedy.latency_mean_s},
-                    {"greedy_latency_max_s", e.pipe_greedy.latency_max_s},
-                    {"greedy_first_latency_s", e.pipe_greedy.first_latency_s}};
-  json dj = json::array();
-  for (int k = 0; k < pb.num_devices(); ++k) {
-    int ops = 0;
-    for (const auto& rep : s.device)
-      for (int d : rep) ops += d == k;
-    dj.push_back({{"name", devs[k].name},
-                  {"ops", ops},
-                  {"busy_per_period_s", e.a.device_seconds[k]},
-                  {"utilisation", e.a.device_utilisation[k]},
-                  {"weight_bytes", e.a.memory[k].weight_bytes},
-                  {"activation_bytes", e.a.memory[k].peak_activation_bytes},
-                  {"memory_used_bytes", e.a.memory[k].used()},
-                  {"memory_capacity_bytes", e.a.memory[k].capacity_bytes}});
-  }
-  j["devices"] = dj;
-  json lj = json::array();
-  for (const auto& l : e.a.links)
-    lj.push_back({{"from", devs[l.from].name}, {"to", devs[l.to].name}, {"busy_per_period_s", l.seconds},
-                  {"utilisation", l.utilisation}, {"transfers_per_period", l.transfers}});
-  j["links"] = lj;
-  json rj = json::array();
-  for (int r = 0; r < s.replicas; ++r) {
-    json counts = json::object(), ops = json::object();
-    for (int v = 0; v < g.num_ops(); ++v) {
-      const std::string& dn = devs[s.device[r][v]].name;
-      counts[dn] = counts.value(dn, 0) + 1;
-      ops[g.ops[v].name] = dn;
-    }
-    rj.push_back({{"replica", r}, {"latency_s", e.a.replica_latency_s[r]}, {"ops_per_device", counts}, {"placement", ops}});
-  }
-  j["replica_placements"] = rj;
-  j["memory_violations"] = e.a.memory_violations;
-  j["solver"] = {{"solve_seconds", s.solve_seconds}, {"notes", s.notes}};
-  return j;
 }
 
 double fastest_device_throughput(const Problem& pb, const ThroughputOptions& o) {
@@ -183,15 +58,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 void add_throughput_options(CLI::App* cmd, ThroughputCliArgs& a) {
-  a.given.push_back(cmd->add_option("--replicas", a.replicas,
-                                    fmt::format("throughput: R inferences per period (1..{}) or auto (try a small range)",
-                                                kMaxReplicas))
-                        ->capture_default_str());
-  a.given.push_back(cmd->add_option("--max-latency", a.max_latency_s,
-                                    "throughput: cap on one inference's latency per replica, seconds")
-                        ->check(CLI::Range(0.0, 1e9)));
-  a.given.push_back(cmd->add_option("--inferences", a.inferences, "throughput: inferences in the pipelined simulation (0: auto)")
-                        ->check(CLI::Range(0, 10000000)));
+  a.given.push_back(add_table_option(cmd, "replicas", a.replicas));
+  a.given.push_back(add_table_option(cmd, "max_latency", a.max_latency_s));
+  a.given.push_back(add_table_option(cmd, "inferences", a.inferences));
 }
 
 void refuse_throughput_options(const ThroughputCliArgs& a) {
@@ -220,14 +89,14 @@ void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, con
   o.known_bound = &b;
   o.solve.time_limit_s = std::max(0.05, o.solve.time_limit_s - seconds_since(t0));
   const ThroughputSchedule s = solve_throughput(*pb, method, o);
-  const Evaluation e = evaluate(*pb, s, b, t.inferences);
+  const ThroughputEvaluation e = evaluate_throughput(*pb, s, b, t.inferences);
   const double base = fastest_device_throughput(*pb, o);
   for (const auto& m : e.a.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: method {} ({}), R = {}, period {}, throughput {:.6g}/s ({} the fastest single device), "
-             "bound {:.6g}/s{}, gap {:.1f}%, solved in {}\n",
+             "bound {:.6g}/s{}, gap {}, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), s.replicas,
              format_seconds(e.a.period_s), e.throughput, speedup_text(e.throughput, base), e.bound_throughput,
-             b.lp_complete ? "" : " (" + b.note + ")", 100 * e.gap, format_seconds(s.solve_seconds));
+             b.lp_complete ? "" : " (" + b.note + ")", format_gap(e.gap), format_seconds(s.solve_seconds));
   fmt::print("  pipelined simulation (link contention): periodic dispatch {:.6g}/s measured over {} inferences "
              "(latency mean {}); greedy dispatch {:.6g}/s, latency mean {} max {} (one inference alone {}); "
              "bottleneck {}\n",
@@ -242,7 +111,7 @@ void run_throughput_schedule(const ModelArgs& model, const SolveArgs& solve, con
   std::vector<LinkUsage> links;
   for (const auto& l : e.a.links) links.push_back({l.from, l.to, l.seconds, l.utilisation, l.transfers});
   print_link_usage(pb->platform(), links, "period", solve.verbose);
-  if (!out_json.empty()) write_text_file(out_json, schedule_json(*pb, s, e, base).dump(1) + "\n");
+  if (!out_json.empty()) write_text_file(out_json, throughput_schedule_json(*pb, s, e, base).dump(1) + "\n");
 }
 
 void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, const ThroughputCliArgs& t,
@@ -274,43 +143,20 @@ void run_throughput_compare(const ModelArgs& model, const SolveArgs& solve, cons
       s = solve_throughput(*pb, m, o);
     } catch (const InputError& err) {
       fmt::print("{:<15} infeasible: {}\n", m, err.what());
-      rows.push_back({{"method", m}, {"error", err.what()}});
+      rows.push_back(failed_compare_row(m, err.what()));
       last_error = err.what();
       continue;
     }
     ++ok;
-    const Evaluation e = evaluate(*pb, s, b, t.inferences);
-    const double speed = base > 0 ? e.throughput / base : std::numeric_limits<double>::quiet_NaN();
-    fmt::print("{:<15} {:>3} {:>12.6g} {:>8} {:>12.6g} {:>12.6g} {:>12.6g} {:>6.1f}% {:>12} {:>10} {:>10}\n", m,
+    const ThroughputEvaluation e = evaluate_throughput(*pb, s, b, t.inferences);
+    fmt::print("{:<15} {:>3} {:>12.6g} {:>8} {:>12.6g} {:>12.6g} {:>12.6g} {:>7} {:>12} {:>10} {:>10}\n", m,
                s.replicas, e.throughput, speedup_text(e.throughput, base), e.pipe.throughput_per_s, e.pipe_greedy.throughput_per_s,
-               e.bound_throughput, 100 * e.gap, format_seconds(e.pipe_greedy.latency_mean_s), to_string(s.status),
+               e.bound_throughput, format_gap(e.gap), format_seconds(e.pipe_greedy.latency_mean_s), to_string(s.status),
                format_seconds(s.solve_seconds));
-    rows.push_back({{"method", m},
-                    {"replicas", s.replicas},
-                    {"throughput_per_s", e.throughput},
-                    {"period_s", e.a.period_s},
-                    {"speedup", base > 0 ? nlohmann::json(speed) : nlohmann::json(nullptr)},
-                    {"measured_throughput_per_s", e.pipe.throughput_per_s},
-                    {"greedy_measured_throughput_per_s", e.pipe_greedy.throughput_per_s},
-                    {"throughput_bound_per_s", e.bound_throughput},
-                    {"gap", e.gap},
-                    {"latency_mean_s", e.pipe_greedy.latency_mean_s},
-                    {"periodic_latency_mean_s", e.pipe.latency_mean_s},
-                    {"first_latency_s", e.pipe_greedy.first_latency_s},
-                    {"bottleneck", e.a.bottleneck},
-                    {"status", std::string(to_string(s.status))},
-                    {"solve_seconds", s.solve_seconds},
-                    {"memory_violations", e.a.memory_violations.size()}});
+    rows.push_back(throughput_compare_row(m, s, e, base));
   }
   if (!json_out.empty())
-    write_text_file(json_out, nlohmann::json{{"graph", g.name},
-                                             {"platform", pb->platform().name},
-                                             {"objective", "throughput"},
-                                             {"fastest_device_throughput_per_s",
-                                              base > 0 ? nlohmann::json(base) : nlohmann::json(nullptr)},
-                                             {"throughput_bound_per_s", b.throughput_upper_per_s()},
-                                             {"rows", rows}}
-                                  .dump(1) + "\n");
+    write_text_file(json_out, throughput_comparison_json(*pb, base, b, rows).dump(1) + "\n");
   if (ok == 0) throw InputError("no method found a schedule: " + last_error);
 }
 

@@ -8,8 +8,9 @@
 
 namespace diviml::cli {
 
+/// Defaults, bounds and help from the options table (table_options.h).
 struct ThroughputCliArgs {
-  std::string replicas = "1";   ///< R, or "auto"
+  std::string replicas;         ///< R, or "auto"
   double max_latency_s = 0;     ///< per-inference latency cap (0: none)
   int inferences = 0;           ///< pipelined simulation length (0: default)
   std::vector<const CLI::Option*> given;  ///< the options above, to tell whether the user set one

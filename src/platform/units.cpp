@@ -15,6 +15,11 @@ std::string format_seconds(double s) {
   return fmt::format("{:.3f} s", s);
 }
 
+std::string format_gap(double gap) {
+  if (!std::isfinite(gap)) return "n/a";
+  return fmt::format("{:.1f}%", 100 * gap);
+}
+
 std::string format_bytes(double b) {
   if (!std::isfinite(b)) return "unlimited";
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -11,5 +11,7 @@ namespace diviml {
 std::string format_seconds(double s);
 /// "1.38 MiB", "10.75 GiB", "512 B", "unlimited" (infinite).
 std::string format_bytes(double b);
+/// A relative gap as "12.3%"; "n/a" when unknown (NaN: no lower bound).
+std::string format_gap(double gap);
 
 }  // namespace diviml

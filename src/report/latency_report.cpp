@@ -29,7 +29,8 @@ LatencyEvaluation evaluate_latency(const Problem& pb, const Schedule& s, const L
     throw std::logic_error(fmt::format("lower bound {:.12g} s exceeds the makespan {:.12g} s of method '{}'",
                                        e.lower_bound, e.makespan, s.method));
   e.lower_bound = std::min(e.lower_bound, e.makespan);  // rounding noise only
-  e.gap = e.lower_bound > 0 ? (e.makespan - e.lower_bound) / e.lower_bound : 0;
+  // No bound (--no-bound, or only the trivial 0): the gap is unknown, not 0.
+  e.gap = e.lower_bound > 0 ? (e.makespan - e.lower_bound) / e.lower_bound : std::nan("");
   return e;
 }
 

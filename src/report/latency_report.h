@@ -17,7 +17,7 @@ struct LatencyEvaluation {
   double makespan = 0;             ///< sim.makespan
   double makespan_contention = 0;  ///< same schedule with link contention
   double lower_bound = 0;          ///< max(bounds.best, the solver's proven bound)
-  double gap = 0;                  ///< (makespan - lower_bound) / lower_bound
+  double gap = 0;                  ///< (makespan - lower_bound) / lower_bound; NaN without a bound (JSON null)
 };
 
 /// Simulates, checks the solver's claims (start times consistent with the execution model,

@@ -18,6 +18,7 @@
 #include <coin/CbcEventHandler.hpp>
 #include <coin/CbcModel.hpp>
 #include <coin/CbcSolver.hpp>
+#include <coin/ClpEventHandler.hpp>
 #include <coin/CoinMessageHandler.hpp>
 #include <coin/CoinPackedMatrix.hpp>
 #include <coin/OsiClpSolverInterface.hpp>
@@ -60,6 +61,39 @@ struct Shared {
   }
   std::atomic<bool> stop{false};
   std::atomic<bool> stopped_by_us{false};
+  /// The caller's interrupt flag, read directly by the handlers (no reporter-thread delay).
+  const std::atomic<bool>* interrupt = nullptr;
+  /// Set once a Clp handler cut an LP short: from then on CBC may take an unfinished LP for an
+  /// infeasible one and prune, so its own final bound and "infeasible" verdict are not trusted.
+  std::atomic<bool> lp_aborted{false};
+  /// Set when the stop is first seen; the handlers then stop recording bounds.
+  std::atomic<bool> frozen{false};
+  bool should_stop() {
+    if (!stop.load() && interrupt != nullptr && interrupt->load()) stop = true;
+    return stop.load();
+  }
+};
+
+/// Stops Clp's simplex within an iteration once a stop is requested. CBC calls its event handler
+/// only between nodes, and its root node (LP, cut passes, heuristics' LPs and sub-MIPs) can run
+/// for minutes; every one of those LPs runs in a clone of this solver, which clones the handler.
+class ClpStop : public ClpEventHandler {
+ public:
+  explicit ClpStop(Shared* s) : s_(s) {}
+  ClpStop(const ClpStop& o) : ClpEventHandler(o), s_(o.s_) {}
+  ClpEventHandler* clone() const override { return new ClpStop(*this); }
+  int event(Event e) override {
+    if ((e == endOfIteration || e == endOfFactorization) && s_->should_stop()) {
+      s_->frozen = true;
+      s_->lp_aborted = true;
+      s_->stopped_by_us = true;
+      return 0;  // Clp: status 5, stopped by the event handler
+    }
+    return -1;
+  }
+
+ private:
+  Shared* s_;
 };
 
 class Handler : public CbcEventHandler {
@@ -69,7 +103,9 @@ class Handler : public CbcEventHandler {
   CbcEventHandler* clone() const override { return new Handler(*this); }
 
   CbcAction event(CbcEvent ev) override {
-    if (model_ != nullptr) {
+    const bool stopping = s_->should_stop();
+    if (stopping) s_->frozen = true;
+    if (model_ != nullptr && !s_->frozen.load()) {
       const double inc = model_->getObjValue();
       const double bnd = model_->getBestPossibleObjValue();
       std::lock_guard<std::mutex> lock(s_->mu);
@@ -83,9 +119,15 @@ class Handler : public CbcEventHandler {
     // with a half-built model and crashed in postProcess (seen with split's short part solves).
     const bool safe_point = ev == node || ev == treeStatus;
     const bool main_search = model_ == nullptr || model_->parentModel() == nullptr;
-    if (s_->stop.load() && safe_point && main_search) {
+    if (stopping && safe_point && main_search) {
       s_->stopped_by_us = true;
       return stop;
+    }
+    // Elsewhere (root cut passes, heuristics, sub-MIPs) CBC's own time limit is made to strike:
+    // it checks it between cut passes and heuristics, and sub-MIPs check their parent's too.
+    if (stopping && model_ != nullptr && main_search) {
+      s_->stopped_by_us = true;
+      model_->setMaximumSeconds(0);
     }
     return noAction;
   }
@@ -186,6 +228,7 @@ class CbcBackend final : public MilpBackend {
     }
 
     Shared shared;
+    shared.interrupt = opt.interrupt;
     Handler handler(&shared);
     model.passInEventHandler(&handler);
 
@@ -280,8 +323,12 @@ class CbcBackend final : public MilpBackend {
     // there; the root LP of a large model can run far past the limit. Clp's own wall-clock limit
     // (a deadline from now) stops the simplex itself, a second after CBC should have stopped.
     // (CbcModel works on its own clone of `si`, so the deadline goes on that clone.)
-    if (auto* clp = dynamic_cast<OsiClpSolverInterface*>(model.solver()))
+    // The Clp handler stops any LP at once after Ctrl-C (or once the reporter's guard fires).
+    ClpStop clp_stop(&shared);
+    if (auto* clp = dynamic_cast<OsiClpSolverInterface*>(model.solver())) {
       clp->getModelPtr()->setMaximumWallSeconds(std::max(0.01, opt.time_limit_s) + 1.0);
+      clp->getModelPtr()->passInEventHandler(&clp_stop);
+    }
     if (!(opt.interrupt && opt.interrupt->load()))
       CbcMain1(static_cast<int>(argv.size()), argv.data(), model, [](CbcModel*, int) { return 0; }, data);
     {
@@ -317,12 +364,12 @@ class CbcBackend final : public MilpBackend {
     if (settings.cbc_log > 0)
       std::fprintf(stderr, "cbc: final best possible %.10g, handlers' bound %.10g\n", model.getBestPossibleObjValue(),
                    shared.global_bound());
-    if (!std::isfinite(bound)) bound = shared.global_bound();
+    if (!std::isfinite(bound) || shared.lp_aborted.load()) bound = shared.global_bound();
     if (std::isnan(bound)) bound = -std::numeric_limits<double>::infinity();
     if (!m.minimize) bound = -bound;
 
     const bool proven = model.isProvenOptimal() && !model.isSecondsLimitReached() && !shared.stopped_by_us;
-    if (model.isProvenInfeasible() && out.values.empty()) {
+    if (model.isProvenInfeasible() && out.values.empty() && !shared.lp_aborted.load()) {
       out.status = MilpStatus::Infeasible;
     } else if (out.values.empty()) {
       out.status = MilpStatus::NoSolution;

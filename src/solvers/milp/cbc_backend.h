@@ -57,7 +57,8 @@ class MilpBackend {
 };
 
 /// CBC 2.10 through CbcMain0/CbcMain1 (standard presolve, cuts and heuristics), warm start as a
-/// MIP start, own log silenced, progress and interrupt through an event handler.
+/// MIP start, own log silenced, progress and interrupt through event handlers (CBC between nodes,
+/// Clp inside every LP, so that a stop is obeyed within an iteration even in the root node).
 std::unique_ptr<MilpBackend> make_cbc_backend();
 
 /// The process-wide lock every CBC/CLP call in diviml holds (docs/api.md, thread safety): CBC

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "platform/units.h"
 #include "schedule/simulator.h"
 #include "schedule/timing.h"
 #include "solvers/heuristics/heuristics.h"
@@ -948,8 +949,8 @@ Schedule milp_schedule(const Problem& pb, const SolveOptions& opt) {
   s.claimed_makespan = r.objective;
   s.lower_bound = r.bound;
   s.solve_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  s.notes = fmt::format("cbc: {} variables, {} constraints, {} nodes; best baseline {} ({:.6g} s)", r.num_variables,
-                        r.num_constraints, r.nodes, warm_name, warm_ms);
+  s.notes = fmt::format("cbc: {} variables, {} constraints, {} nodes; best baseline {} ({})", r.num_variables,
+                        r.num_constraints, r.nodes, warm_name, format_seconds(warm_ms));
   return s;
 }
 

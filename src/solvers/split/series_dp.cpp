@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "graph/series.h"
+#include "platform/units.h"
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
@@ -652,9 +653,9 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
       order = run_order(pb, pb.graph().topo_order(), a.device, sim.start);
       ms = sim.makespan;
     }
-    notes += fmt::format("; assembled schedule {:.9g} s", sim.makespan);
+    notes += fmt::format("; assembled schedule {}", format_seconds(sim.makespan));
   }
-  notes += fmt::format("; best baseline {} {:.9g} s; bound {:.9g} s", base_name, base_sim.makespan, bound);
+  notes += fmt::format("; best baseline {} {}; bound {}", base_name, format_seconds(base_sim.makespan), format_seconds(bound));
   if (!meets_bound(ms, bound) && !(opt.interrupt && opt.interrupt->load())) {
     LocalSearchOptions lo;
     lo.seconds = std::max(0.0, opt.time_limit_s - elapsed());
@@ -668,7 +669,7 @@ Schedule series_dp_schedule(const Problem& pb, const SolveOptions& opt) {
         order = std::move(ls.order);
         ms = ls.makespan;
       }
-      notes += fmt::format("; polish -> {:.9g} s", ms);
+      notes += fmt::format("; polish -> {}", format_seconds(ms));
     }
   }
   // The polish and the modules' MILPs see only weights per module: repair the whole placement

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "graph/series.h"
+#include "platform/units.h"
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "schedule/timing.h"
@@ -166,7 +167,7 @@ std::optional<Schedule> SplitSolver::series_stage() {
   dp_notes_ = dp.notes;
   if (dp.device.empty()) return std::nullopt;
   const LatencyResult sim = simulate_latency(pb_, schedule_from_order(pb_, dp.device, dp.order));
-  dp_notes_ += fmt::format("; assembled {:.6g} s", sim.makespan);
+  dp_notes_ += fmt::format("; assembled {}", format_seconds(sim.makespan));
   if (!sim.memory_violations.empty()) return std::nullopt;  // memory repair is split's later stages' job
   dp_dev_ = dp.device;
   dp_order_ = dp.order;
@@ -204,7 +205,7 @@ Schedule SplitSolver::finish(std::vector<int> dev, const std::vector<OpId>& orde
     s = base_.schedule;
     sim = base_.sim;
     status = SolveStatus::Heuristic;
-    note += fmt::format("; kept the best baseline {} ({:.6g} s)", base_.name, base_.makespan);
+    note += fmt::format("; kept the best baseline {} ({})", base_.name, format_seconds(base_.makespan));
   }
   s.start = sim.start;
   s.claimed_makespan = sim.makespan;
@@ -464,11 +465,11 @@ Schedule SplitSolver::run() {
   const std::string notes = fmt::format(
       "{} modules, {} parts (budget {}); {} part MILPs ({} optimal, {} rejected by the rollout, {} not solved, {} "
       "solved in parallel); "
-      "after parts {:.6g} s; refinement: {} windows, {} improvements, {:.6g} s; {}; baseline {} {:.6g} s",
+      "after parts {}; refinement: {} windows, {} improvements, {}; {}; baseline {} {}",
       d.modules.size(), P,
       opt_.max_part_ops > 0 ? fmt::format("{} ops", opt_.max_part_ops) : fmt::format("{} pairs", opt_.max_part_pairs),
-      solved, optimal, rejected, fallback, parallel_parts, split_ms, windows, accepted, refined_ms, polished, base_.name,
-      base_.makespan);
+      solved, optimal, rejected, fallback, parallel_parts, format_seconds(split_ms), windows, accepted,
+      format_seconds(refined_ms), polished, base_.name, format_seconds(base_.makespan));
   Schedule s = finish(dev, order, SolveStatus::Feasible, std::nan(""), notes);
   report("done", s.claimed_makespan);
   return s;
@@ -494,7 +495,7 @@ std::string SplitSolver::polish(std::vector<int>& dev, std::vector<OpId>& order)
     best_ms_ = std::min(best_ms_, r.makespan);
   }
   report("polish", best_ms_);
-  return fmt::format("polish: {:.6g} s -> {:.6g} s ({} moves, {} cooling cycles)", before, r.makespan, r.moves,
+  return fmt::format("polish: {} -> {} ({} moves, {} cooling cycles)", format_seconds(before), format_seconds(r.makespan), r.moves,
                      r.cycles);
 }
 

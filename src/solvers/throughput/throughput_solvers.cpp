@@ -787,6 +787,8 @@ ThroughputSchedule solve_throughput(const Problem& pb, const std::string& method
   ensure_memory(c, s, method);
   s.method = method;
   s.solve_seconds = seconds_since(t0);
+  // Stopped by Ctrl-C / the caller's interrupt: say so rather than time_limit (issue 12.13).
+  if (c.interrupted() && s.status != SolveStatus::Optimal) s.status = SolveStatus::Interrupted;
   return s;
 }
 
