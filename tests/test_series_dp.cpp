@@ -6,6 +6,7 @@
 
 #include "brute_force.h"
 #include "graph/series.h"
+#include "report/latency_report.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
@@ -272,6 +273,13 @@ TEST(SeriesDp, CertifiedStatusAndIntegerRounding) {
   EXPECT_EQ(certified_status(SolveStatus::Heuristic, 10.0, 10.0), SolveStatus::Optimal);
   EXPECT_EQ(certified_status(SolveStatus::Heuristic, 10.1, 10.0), SolveStatus::Heuristic);
   EXPECT_EQ(certified_status(SolveStatus::Feasible, 10.0, 0.0), SolveStatus::Feasible);
+  // A schedule that overflows memory is never certified, even at the bound.
+  LatencyEvaluation e;
+  e.makespan = e.lower_bound = 10.0;
+  EXPECT_EQ(certified_status(SolveStatus::Heuristic, e), SolveStatus::Optimal);
+  e.sim.memory_violations.push_back("device 'gpu' needs more than it has");
+  EXPECT_EQ(certified_status(SolveStatus::Heuristic, e), SolveStatus::Heuristic);
+  EXPECT_EQ(certified_status(SolveStatus::Optimal, e), SolveStatus::Feasible);
   // Integer task graph on identical devices: 3 independent tasks of 2 units on 2 devices; the
   // load balance says 3, every schedule takes 4 (two tasks share a device).
   auto g = std::make_shared<Graph>();

@@ -191,7 +191,7 @@ struct Diviml::Impl {
     result.stats.evaluate_seconds = seconds_since(t2);
 
     // As in the CLI (schedule, compare): any method whose makespan meets the certified bound is optimal.
-    result.status = model_status_of(certified_status(s.status, e.makespan, e.lower_bound));
+    result.status = model_status_of(certified_status(s.status, e));
     result.makespan_s = e.makespan;
     result.makespan_contention_s = e.makespan_contention;
     result.lower_bound_s = e.lower_bound;

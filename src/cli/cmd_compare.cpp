@@ -96,7 +96,7 @@ void run_compare(const CompareArgs& a) {
     mark_if_interrupted(s);
     ran.push_back(m);
     const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
-    s.status = certified_status(s.status, e.makespan, e.lower_bound);
+    s.status = certified_status(s.status, e);
     const double speedup = base / e.makespan;
     fmt::print("{:<16} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12} {:>10}\n", m, format_seconds(e.makespan),
                std::isfinite(speedup) ? fmt::format("{:.2f}x", speedup) : "-",

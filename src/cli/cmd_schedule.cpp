@@ -55,7 +55,7 @@ void run_schedule(const ScheduleArgs& args) {
   const BoundLevel level = a.no_bound ? BoundLevel::None : interrupted() ? BoundLevel::Cheap : BoundLevel::Series;
   const LatencyBounds bounds = reported_latency_bounds(*pb, level, a.solve.threads, interrupted() ? 0 : a.bound_milp_s);
   const LatencyEvaluation e = evaluate_latency(*pb, s, bounds);
-  s.status = certified_status(s.status, e.makespan, e.lower_bound);
+  s.status = certified_status(s.status, e);
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: method {} ({}), latency {}, lower bound {}, gap {}, solved in {}\n",
              pb->graph().name, pb->platform().name, s.method, to_string(s.status), format_seconds(e.makespan),

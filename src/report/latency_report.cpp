@@ -86,4 +86,9 @@ json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEv
   return j;
 }
 
+SolveStatus certified_status(SolveStatus status, const LatencyEvaluation& e) {
+  if (!e.sim.memory_violations.empty()) return status == SolveStatus::Optimal ? SolveStatus::Feasible : status;
+  return certified_status(status, e.makespan, e.lower_bound);
+}
+
 }  // namespace diviml

@@ -25,6 +25,10 @@ struct LatencyEvaluation {
 /// A failed check is a solver bug: throws std::logic_error.
 LatencyEvaluation evaluate_latency(const Problem& pb, const Schedule& s, const LatencyBounds& bounds);
 
+/// The status a latency result may claim (schedule, compare, the library): `optimal` when its
+/// makespan meets the certified bound; a schedule that overflows a device's memory never is.
+SolveStatus certified_status(SolveStatus status, const LatencyEvaluation& e);
+
 /// The schedule JSON: method, objective, status, makespan_s, lower_bound_s, gap, ops, transfers,
 /// devices with utilisation and memory, graph and platform names, version.
 nlohmann::json latency_schedule_json(const Problem& pb, const Schedule& s, const LatencyEvaluation& e,
