@@ -176,3 +176,29 @@ TEST(Simulator, RandomSchedulesAreAtLeastTheCriticalPath) {
     EXPECT_DOUBLE_EQ(simulate_latency(*pb, claimed).makespan, r.makespan);
   }
 }
+
+// A zero-duration op starts at the same instant as the long op after it on the same device: the
+// order read back from the times must keep it first (ordering by start, ties by topological rank,
+// put the long op first and delayed the zero-duration op's consumer).
+TEST(Simulator, ScheduleFromTimesKeepsAZeroDurationOpBeforeTheOpStartingWithIt) {
+  auto g = std::make_shared<Graph>();
+  g->name = "zero_tie";
+  g->add_tensor(diviml::testing::test_tensor("x", 1));  // 0: graph input
+  g->add_tensor(diviml::testing::test_tensor("t", 1));  // 1: z -> c
+  for (const char* n : {"y", "w"}) {
+    Tensor t = diviml::testing::test_tensor(n, 1);
+    t.is_graph_output = true;
+    g->add_tensor(t);  // 2, 3
+  }
+  g->add_op(task("b", 5, 5, {0}, {3}));  // long, first in topological rank
+  g->add_op(task("z", 0, 0, {0}, {1}));  // zero duration
+  g->add_op(task("c", 1, 1, {1}, {2}));
+  g->finalize();
+  auto pb = std::make_shared<Problem>(g, two_devices(false));
+  // z and b on d0, both at 0; c on d1 once z's tensor arrives (0 + 0.5 + 1 B / 1 B/s).
+  const Schedule s = schedule_from_times(*pb, {0, 0, 1}, {0.0, 0.0, 1.5});
+  ASSERT_EQ(s.order[0].size(), 2u);
+  EXPECT_EQ(s.order[0][0], 1) << "the zero-duration op z must run first on d0";
+  EXPECT_TRUE(check_claimed_times(*pb, s).empty());
+  EXPECT_DOUBLE_EQ(simulate_latency(*pb, s).makespan, 5.0);
+}

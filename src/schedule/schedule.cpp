@@ -1,5 +1,7 @@
 #include "schedule/schedule.h"
 
+#include "schedule/run_order.h"
+
 #include <algorithm>
 #include <numeric>
 #include <tuple>
@@ -28,13 +30,8 @@ Schedule schedule_from_order(const Problem& pb, const std::vector<int>& device,
 
 Schedule schedule_from_times(const Problem& pb, const std::vector<int>& device,
                              const std::vector<double>& start) {
-  std::vector<OpId> order(pb.num_ops());
-  std::iota(order.begin(), order.end(), 0);
-  const auto& rank = pb.graph().topo_rank();
-  std::stable_sort(order.begin(), order.end(), [&](OpId a, OpId b) {
-    return start[a] != start[b] ? start[a] < start[b] : rank[a] < rank[b];
-  });
-  Schedule s = schedule_from_order(pb, device, order);
+  // By run midpoints, not starts: a zero-duration op ties with the op that follows it (run_order.h).
+  Schedule s = schedule_from_order(pb, device, run_order(pb, pb.graph().topo_order(), device, start));
   s.start = start;
   return s;
 }

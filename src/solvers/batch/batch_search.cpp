@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/heuristics/local_search.h"
 
@@ -234,7 +235,7 @@ BatchSolveResult solve_batch_latency(std::shared_ptr<const Problem> per_sample, 
       lo.threads = opt.threads;
       lo.interrupt = opt.interrupt;
       const LocalSearchResult ls =
-          local_search(pb, best.schedule.device, linear_extension(pb.graph(), pb.graph().topo_order(), r.start), lo);
+          local_search(pb, best.schedule.device, run_order(pb, pb.graph().topo_order(), best.schedule.device, r.start), lo);
       Scored polished{best.split, schedule_from_order(pb, ls.device, ls.order), best.how + " + local search", 0};
       polished.schedule.status = SolveStatus::Heuristic;
       polished.latency = score(*best.split, polished.schedule);

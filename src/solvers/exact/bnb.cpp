@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "platform/units.h"
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
 #include "solvers/heuristics/local_search.h"
@@ -662,7 +663,7 @@ Schedule bnb_schedule(const Problem& pb, const SolveOptions& opt) {
   const LatencyResult wsim = simulate_latency(pb, warm);
   BnbRequest req;
   req.warm_device = warm.device;
-  req.warm_order = linear_extension(g, g.topo_order(), wsim.start);
+  req.warm_order = run_order(pb, g.topo_order(), warm.device, wsim.start);
   SolveOptions bo = opt;
   bo.time_limit_s = std::max(0.0, opt.time_limit_s - std::chrono::duration<double>(Clock::now() - t0).count());
   const BnbResult r = solve_latency_bnb(pb, req, bo);

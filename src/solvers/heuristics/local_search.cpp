@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "schedule/timing.h"
 #include "solvers/bounds/bounds.h"
@@ -251,7 +252,7 @@ Schedule anneal_schedule(const Problem& pb, const SolveOptions& opt) {
       p.stage = "anneal";
       opt.progress(p);
     };
-  const LocalSearchResult r = local_search(pb, base.device, linear_extension(g, g.topo_order(), base.start), lo);
+  const LocalSearchResult r = local_search(pb, base.device, run_order(pb, g.topo_order(), base.device, base.start), lo);
   Schedule s = schedule_from_order(pb, r.device, r.order);
   s.status = SolveStatus::Heuristic;
   s.claimed_makespan = r.makespan;
