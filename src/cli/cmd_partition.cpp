@@ -36,8 +36,7 @@ void add_partition_command(CLI::App& app) {
       "into DIR when it exists, else `diviml run --random-weights SEED` writes one.");
   cmd->callback([args, cmd] {
     const std::string& model = args->model.graph;
-    if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
-      throw InputError(fmt::format("{}: partition needs an .onnx model", model));
+    require_onnx_model(model, "partition");
     std::vector<std::string> warnings;
     LoadOptions lo = args->model.load_options(&warnings);
     PartitionOptions po;

@@ -159,8 +159,7 @@ void add_profile_command(CLI::App& app) {
       "median run's time not in those medians, so that the ops add up to the measured latency of the whole model.");
   cmd->callback([a, cmd] {
     const std::string& model = a->model.graph;
-    if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
-      throw InputError(fmt::format("{}: profile needs an .onnx model", model));
+    require_onnx_model(model, "profile");
     const std::string rt = find_runtime_dir(a->runtime_dir, "profile.js");
     std::vector<std::string> dev_names;
     for (const auto& d : a->devices) {

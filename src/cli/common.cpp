@@ -145,6 +145,11 @@ void mark_if_interrupted(Schedule& s) {
   if (interrupted() && s.status != SolveStatus::Optimal) s.status = SolveStatus::Interrupted;
 }
 
+void require_onnx_model(const std::string& model, const std::string& command) {
+  if (model.size() < 5 || model.compare(model.size() - 5, 5, ".onnx") != 0)
+    throw InputError(fmt::format("{}: {} needs an .onnx model", model, command));
+}
+
 void check_writable(const std::string& path, const std::string& option) {
   if (path.empty() || path == "-") return;
   namespace fs = std::filesystem;

@@ -64,6 +64,8 @@ void mark_if_interrupted(Schedule& s);
 /// Checks before any solving that `path` can be written (its directory exists and is writable,
 /// it is not a directory); throws InputError naming the option and the path.
 void check_writable(const std::string& path, const std::string& option);
+/// InputError unless `model` names an .onnx file (commands that cut or run the model itself).
+void require_onnx_model(const std::string& model, const std::string& command);
 void print_warnings(const std::vector<std::string>& warnings);
 /// Parses "1x3x224x224".
 std::vector<int64_t> parse_dims(const std::string& s, const std::string& what);
