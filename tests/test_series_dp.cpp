@@ -143,6 +143,40 @@ TEST(SeriesDp, EqualsExhaustiveSearchOnSeriesParallelGraphs) {
   EXPECT_GE(exact, 18);
 }
 
+TEST(SeriesDp, BranchAndBoundAndMilpGiveTheSameExactDp) {
+  // Modules go to the branch and bound first, to the MILP where it gives up (node budget 1 here)
+  // and to the MILP alone when it is off: the DP value must not depend on which proved them.
+  for (uint64_t seed = 31; seed <= 42; ++seed) {
+    SpOptions o;
+    o.K = seed % 2 ? 3 : 2;
+    o.max_ops = 6;
+    auto pb = series_parallel_problem(seed, o);
+    const double opt = testing::brute_force_optimum(*pb);
+    SeriesDpOptions with_bnb, milp_only, bnb_gives_up;
+    milp_only.bnb_max_nodes = 0;
+    bnb_gives_up.bnb_max_nodes = 1;
+    const SeriesDpResult a = series_dp(*pb, with_bnb);
+    const SeriesDpResult b = series_dp(*pb, milp_only);
+    const SeriesDpResult c = series_dp(*pb, bnb_gives_up);
+    EXPECT_FALSE(b.from_cache || c.from_cache) << "the budgets are part of the cache key";
+    for (const SeriesDpResult* r : {&a, &b, &c}) {
+      EXPECT_LE(r->bound, opt * (1 + 1e-7)) << "seed " << seed;
+      EXPECT_TRUE(r->exact) << "seed " << seed;
+      EXPECT_NEAR(r->bound, a.bound, 1e-7 * a.bound) << "seed " << seed;
+    }
+    if (a.from_cache) continue;
+    if (b.milp_solves == 0) {  // every module a path: closed-form DP, no solver involved
+      EXPECT_EQ(a.bnb_solves, 0) << "seed " << seed;
+      continue;
+    }
+    EXPECT_GT(a.bnb_proofs, 0) << "seed " << seed;
+    EXPECT_EQ(a.bnb_proofs, a.bnb_solves) << "tiny modules are always proven, seed " << seed;
+    EXPECT_EQ(b.bnb_solves, 0) << "seed " << seed;
+    EXPECT_GT(b.milp_solves, 0) << "seed " << seed;
+    EXPECT_GT(c.milp_solves, 0) << "the MILP takes over where the search gives up, seed " << seed;
+  }
+}
+
 TEST(SeriesDp, ExactWithoutEarlyOutputs) {
   for (uint64_t seed = 101; seed <= 112; ++seed) {
     SpOptions o;

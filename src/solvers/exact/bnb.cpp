@@ -406,7 +406,7 @@ double Bnb::bound() {
 /// busy device shows at once as a transfer on its path.
 void Bnb::alloc_dfs(int i, double node_lb) {
   ++nodes_;
-  if ((nodes_ & 255) == 1) check_stop();
+  if ((nodes_ & 255) == 1 || nodes_ == req_.max_nodes + 1) check_stop();
   if (abort_) {
     abort_bound_ = std::min(abort_bound_, node_lb);
     return;
@@ -485,7 +485,7 @@ void Bnb::check_stop() {
 
 void Bnb::dfs(double node_lb, int depth) {
   ++nodes_;
-  if ((nodes_ & 255) == 1) check_stop();
+  if ((nodes_ & 255) == 1 || nodes_ == req_.max_nodes + 1) check_stop();
   if (abort_) {
     abort_bound_ = std::min(abort_bound_, node_lb);
     return;

@@ -32,6 +32,7 @@
 #include "schedule/run_order.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
+#include "solvers/exact/bnb.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/heuristics/local_search.h"
 #include "solvers/memory/memory.h"
@@ -64,6 +65,15 @@ struct PairValue {
   int solution = -1;      ///< index into Solver::solutions_ (a schedule achieving <= ... for this exit)
 };
 
+/// What one module solve returns, whichever exact method ran (indices of the whole graph).
+struct ModuleSolve {
+  std::vector<int> device;
+  std::vector<double> start;
+  std::vector<OpId> order;
+  double bound = 0;  ///< proven lower bound (valid whatever stopped the solve)
+  SolveStatus status = SolveStatus::Feasible;
+};
+
 struct Module {
   std::vector<OpId> ops;
   OpId entry = kNoOp, exit = kNoOp;  ///< previous and own cut vertex (exit: none for the last)
@@ -94,7 +104,10 @@ class Solver {
   PairValue& pair(int i, int e, int x, double L);
   void closed_form(int i, int e, double L);
   bool solve_path(int i, int e, double L);
-  void solve_milp(int i, int e, int x, double L);
+  void solve_module(int i, int e, int x, double L);
+  std::optional<ModuleSolve> run_bnb(const Module& md, const FixedContext& ctx, int x, double L, const ModuleSchedule* warm);
+  std::optional<ModuleSolve> run_milp(const Module& md, const FixedContext& ctx, int x, double L,
+                                      const ModuleSolve* warm_bnb, const ModuleSchedule* warm);
   int exits(int i) const { return modules_[i].last ? 1 : pb_.num_devices(); }
   int entries(int i) const { return i == 0 ? 1 : pb_.num_devices(); }
   /// Releases (relative to L) and entry arrivals of the module's ops on each device.
@@ -111,6 +124,7 @@ class Solver {
   std::map<std::string, int> best_solution_;  ///< per module signature: a solution to warm-start from
   std::vector<ModuleSchedule> solutions_;
   int milp_solves_ = 0;
+  int bnb_solves_ = 0, bnb_proofs_ = 0;
   bool timing_dependent_ = false;  ///< a module solve was cut by the wall clock or an interrupt
 };
 
@@ -337,33 +351,61 @@ PairValue& Solver::pair(int i, int e, int x, double L) {
   return pairs_[k];
 }
 
-void Solver::solve_milp(int i, int e, int x, double L) {
-  const Module& md = modules_[i];
-  const int n = pb_.num_ops(), K = pb_.num_devices();
-  FixedContext ctx;
-  ctx.device.assign(n, -1);
-  ctx.finish.assign(n, 0.0);
-  ctx.device_free.assign(K, 0.0);
+std::optional<ModuleSolve> Solver::run_bnb(const Module& md, const FixedContext& ctx, int x, double L,
+                                            const ModuleSchedule* warm) {
+  BnbRequest req;
+  req.ops = md.ops;
+  req.fixed = &ctx;
+  req.graph_input_offset = L;
+  req.ignore_graph_outputs = !md.last;
+  req.max_nodes = opt_.bnb_max_nodes;
+  if (x >= 0) req.pinned.push_back({md.exit, x});
+  if (warm) {
+    req.warm_device.assign(pb_.num_ops(), -1);
+    for (size_t j = 0; j < md.ops.size(); ++j) req.warm_device[md.ops[j]] = warm->dev[j];
+    for (int j : warm->order) req.warm_order.push_back(md.ops[j]);
+    if (x >= 0) req.warm_device[md.exit] = x;
+  }
+  SolveOptions so;
+  so.time_limit_s = opt_.module_time_limit_s;
+  so.interrupt = opt_.interrupt;
+  ++bnb_solves_;
+  const BnbResult r = solve_latency_bnb(pb_, req, so);
+  if (!r.found && !std::isfinite(r.bound)) return std::nullopt;  // complete search, no schedule: infeasible
+  ModuleSolve out;
+  out.status = r.status;
+  out.bound = r.bound;
+  if (r.found) {
+    out.device = r.device;
+    out.start = r.start;
+    out.order = r.order;
+  }
+  if (r.status == SolveStatus::Optimal) ++bnb_proofs_;
+  return out;
+}
+
+std::optional<ModuleSolve> Solver::run_milp(const Module& md, const FixedContext& ctx, int x, double L,
+                                            const ModuleSolve* warm_bnb, const ModuleSchedule* warm) {
+  const int n = pb_.num_ops();
   LatencyMilpRequest req;
   req.ops = md.ops;
-  if (md.entry != kNoOp) {
-    ctx.device[md.entry] = e;
-    req.fixed = &ctx;
-  }
+  if (md.entry != kNoOp) req.fixed = &ctx;
   req.graph_input_offset = L;
   req.ignore_graph_outputs = !md.last;
   req.max_nodes = opt_.max_nodes;
   if (x >= 0) req.pinned.push_back({md.exit, x});
-  // Warm start: the best schedule found so far for an identical module (another entry or exit
-  // device), with the exit moved to the pinned device; the MILP re-times it in its own model.
-  auto best_it = best_solution_.find(md.signature);
-  if (best_it != best_solution_.end()) {
-    const ModuleSchedule& w = solutions_[best_it->second];
+  // Warm start: the branch and bound's incumbent for this very pair, else the best schedule
+  // found so far for an identical module (another entry or exit device) with the exit moved to
+  // the pinned device; the MILP re-times it in its own model.
+  if (warm_bnb && !warm_bnb->device.empty()) {
+    req.warm_device = warm_bnb->device;
+    req.warm_start = warm_bnb->start;
+  } else if (warm) {
     req.warm_device.assign(n, -1);
     req.warm_start.assign(n, 0.0);
     for (size_t j = 0; j < md.ops.size(); ++j) {
-      req.warm_device[md.ops[j]] = w.dev[j];
-      req.warm_start[md.ops[j]] = w.start[j];
+      req.warm_device[md.ops[j]] = warm->dev[j];
+      req.warm_start[md.ops[j]] = warm->start[j];
     }
     if (x >= 0) req.warm_device[md.exit] = x;
   }
@@ -378,19 +420,60 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   milp::MilpSettings settings = milp::current_settings();
   if (static_cast<int>(md.ops.size()) <= kNoCutsMaxOps) settings.cbc_args = "-cuts off " + settings.cbc_args;
   const milp::ScopedMilpSettings scoped(settings);
-  std::optional<LatencyMilpResult> r;
   try {
-    r = solve_latency_milp(pb_, req, so);
+    LatencyMilpResult r = solve_latency_milp(pb_, req, so);
+    ModuleSolve out;
+    out.device = std::move(r.device);
+    out.start = std::move(r.start);
+    out.order = std::move(r.order);
+    out.bound = r.bound;
+    out.status = r.status;
+    return out;
   } catch (const InputError&) {
-    // Infeasible module (memory) or beyond the MILP's size limits: keep the closed-form bounds.
+    // Infeasible module (memory) or beyond the MILP's size limits.
+    return std::nullopt;
+  }
+}
+
+void Solver::solve_module(int i, int e, int x, double L) {
+  const Module& md = modules_[i];
+  const int n = pb_.num_ops(), K = pb_.num_devices();
+  FixedContext ctx;
+  ctx.device.assign(n, -1);
+  ctx.finish.assign(n, 0.0);
+  ctx.device_free.assign(K, 0.0);
+  if (md.entry != kNoOp) ctx.device[md.entry] = e;
+  auto best_it = best_solution_.find(md.signature);
+  const ModuleSchedule* warm = best_it != best_solution_.end() ? &solutions_[best_it->second] : nullptr;
+
+  // The branch and bound first (docs/exact.md): on small modules it proves the optimum in
+  // milliseconds where CBC needs tenths of a second to tens of seconds (its LP relaxation prices
+  // no transfer). Where its node budget runs out, its bound and incumbent go to the MILP.
+  std::optional<ModuleSolve> r, bnb;
+  double bound = 0;
+  bool infeasible = false;
+  if (opt_.bnb_max_nodes != 0 && static_cast<int>(md.ops.size()) <= opt_.bnb_max_ops) {
+    bnb = run_bnb(md, ctx, x, L, warm);
+    if (!bnb) infeasible = true;
+    else if (bnb->status == SolveStatus::Optimal) r = bnb;
+    else if (bnb->status == SolveStatus::TimeLimit) timing_dependent_ = true;
+    else bound = bnb->bound;  // node budget (reproducible) or interrupt
+  }
+  if (!r && !infeasible) {
+    r = run_milp(md, ctx, x, L, bnb ? &*bnb : nullptr, warm);
+    if (!r && bnb && !bnb->device.empty()) r = bnb;  // beyond the MILP: the search's incumbent
   }
   if (x < 0) free_solved_[key(i, e, -1, L)] = true;
   auto mark = [&](int xx) -> PairValue& { return pairs_[key(i, e, xx, L)]; };
-  if (!r) {
-    if (x >= 0) mark(x).final = true;
-    else
-      for (int xx = 0; xx < exits(i); ++xx)
-        if (!mark(xx).exact) mark(xx).final = true;
+  if (!r || r->device.empty()) {
+    // Infeasible, or no schedule from either method: keep the closed-form bounds (and the search's).
+    for (int xx = 0; xx < exits(i); ++xx) {
+      if (x >= 0 && xx != x) continue;
+      PairValue& p = mark(xx);
+      if (p.exact) continue;
+      p.lb = std::max(p.lb, bound);
+      p.final = true;
+    }
     return;
   }
   const int m = static_cast<int>(md.ops.size());
@@ -408,7 +491,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
   const bool optimal = r->status == SolveStatus::Optimal;
   if (r->status == SolveStatus::TimeLimit) timing_dependent_ = true;
   // A bound found under the wall-clock guard depends on timing: not used (reproducibility).
-  const double bound = r->status == SolveStatus::TimeLimit ? 0.0 : r->bound;
+  if (r->status != SolveStatus::TimeLimit) bound = std::max(bound, r->bound);
   const int got = md.last ? 0 : r->device[md.exit];
   for (int xx = 0; xx < exits(i); ++xx) {
     if (x >= 0 && xx != x) continue;
@@ -421,7 +504,7 @@ void Solver::solve_milp(int i, int e, int x, double L) {
         p.lb = std::max(p.lb, r->bound);
         p.exact = true;
       } else {
-        p.final = true;  // the node budget ran out on this very exit: pinning it would repeat the solve
+        p.final = true;  // the budget ran out on this very exit: pinning it would repeat the solve
       }
     }
     if (x >= 0 && !p.exact) p.final = true;  // pinned and still not proven: budget exhausted
@@ -490,7 +573,7 @@ SeriesDpResult Solver::run() {
         p.final = true;
         continue;
       }
-      solve_milp(i, en[i], free_done ? ex[i] : -1, L);
+      solve_module(i, en[i], free_done ? ex[i] : -1, L);
       refined = true;
     }
     if (all_exact || !refined || res.timed_out) {
@@ -530,6 +613,8 @@ SeriesDpResult Solver::run() {
     (void)iter;
   }
   res.milp_solves = milp_solves_;
+  res.bnb_solves = bnb_solves_;
+  res.bnb_proofs = bnb_proofs_;
   res.reproducible = !timing_dependent_ && !res.timed_out && !(opt_.interrupt && opt_.interrupt->load());
   int identical = 0;
   {
@@ -537,9 +622,10 @@ SeriesDpResult Solver::run() {
     for (const Module& md : modules_) identical += seen[md.signature]++ > 0 ? 1 : 0;
   }
   res.reused = identical;
-  res.notes = fmt::format("series dp: {} modules ({} repeat an earlier one), {} CBC solves, {} modules on the "
-                          "path not proven optimal{}",
-                          m, identical, milp_solves_, res.unsolved_modules, res.timed_out ? ", stopped by the time limit" : "");
+  res.notes = fmt::format("series dp: {} modules ({} repeat an earlier one), {} branch-and-bound solves ({} proven), "
+                          "{} CBC solves, {} modules on the path not proven optimal{}",
+                          m, identical, bnb_solves_, bnb_proofs_, milp_solves_, res.unsolved_modules,
+                          res.timed_out ? ", stopped by the time limit" : "");
   return res;
 }
 
@@ -556,6 +642,8 @@ std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
   put(ms.ht_rows);
   put(opt.max_module_pairs);
   put(opt.max_nodes);
+  put(opt.bnb_max_ops);
+  put(opt.bnb_max_nodes);
   put(opt.solve_milps);
   put(K);
   put(pb.io_device());

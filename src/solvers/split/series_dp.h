@@ -21,10 +21,16 @@ struct SeriesDpOptions {
   long long max_module_pairs = 400;
   /// CBC node budget per module MILP. With one thread it makes every bound reproducible.
   long long max_nodes = 20000;
-  /// Safety wall-clock limit per module MILP. A solve it stops contributes no MILP bound (only
-  /// the closed-form one), so the bound stays reproducible; its schedule is still used.
+  /// Modules of at most this many ops are solved by the exact branch and bound first
+  /// (solve_latency_bnb, docs/exact.md), with this node budget per solve (0: never; < 0: no
+  /// budget). A module it does not prove goes to the MILP with its bound and incumbent.
+  int bnb_max_ops = 40;
+  long long bnb_max_nodes = 200000;
+  /// Safety wall-clock limit per module solve (MILP or branch and bound). A solve it stops
+  /// contributes no bound of its own (only the closed-form one), so the bound stays
+  /// reproducible; its schedule is still used.
   double module_time_limit_s = 30;
-  /// false: closed-form pair bounds only (no CBC).
+  /// false: closed-form pair bounds only (no module solve).
   bool solve_milps = true;
   /// Whole-run limit (seconds, wall clock): past it no further MILP is started; the bound stays
   /// valid but may then depend on timing. Infinite for the certified bound policy.
@@ -44,6 +50,8 @@ struct SeriesDpResult {
   std::vector<OpId> order;    ///< and a global priority order
   int modules = 0;
   int milp_solves = 0;        ///< CBC solves run
+  int bnb_solves = 0;         ///< branch-and-bound solves run
+  int bnb_proofs = 0;         ///< of which proved the module's optimum
   int reused = 0;             ///< module solves saved because an identical module was solved
   int unsolved_modules = 0;   ///< modules on the path without a proven optimum
   bool timed_out = false;     ///< stopped by time_limit_s or interrupt before the path was exact
