@@ -7,6 +7,7 @@
 #include "cli/batch_cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/table_options.h"
 #include "report/latency_report.h"
 #include "solvers/bounds/bounds.h"
 
@@ -57,10 +58,10 @@ void run_bound(const BoundArgs& a) {
     fmt::print("  {:<44} {:>12}\n", "per-module MILP bounds (sum)", "skipped");
   fmt::print("  {:<44} {:>12}\n", "series decomposition", format_seconds(b.decomposition));
   if (b.series_dp > 0)
-    fmt::print("  {:<44} {:>12}{}\n", "series DP (module MILPs, node budget)", format_seconds(b.series_dp),
+    fmt::print("  {:<44} {:>12}{}\n", "series DP (exact module solves, node budgets)", format_seconds(b.series_dp),
                b.series_dp_exact ? "  (the optimum)" : "");
   else
-    fmt::print("  {:<44} {:>12}\n", "series DP (module MILPs, node budget)", "skipped");
+    fmt::print("  {:<44} {:>12}\n", "series DP (exact module solves, node budgets)", "skipped");
   fmt::print("  {:<44} {:>12}\n", "lower_bound_s (best)", format_seconds(b.best));
   fmt::print("computed in {}\n", format_seconds(secs));
   if (a.model.batch > 1) report_split_batch_bound(a.model, a.threads, a.milp_time_s, nullptr);  // docs/batch.md
@@ -74,7 +75,7 @@ void add_bound_command(CLI::App& app) {
   cmd->add_option("--milp-time", a->milp_time_s, "seconds in total for per-module MILP bounds (0: skip them)")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
-  cmd->add_option("--threads", a->threads, "threads for the MILP bounds")->check(CLI::Range(1, 1024));
+  add_table_option(cmd, "threads", a->threads, "", " (here: the MILP bounds)");
   cmd->add_flag("--cheap", a->cheap, "closed-form bounds only (no series DP)");
   cmd->add_flag("--json", a->json, "print JSON (lower_bound_s and each bound in seconds)");
   cmd->callback([a] { run_bound(*a); });
