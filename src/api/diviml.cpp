@@ -173,22 +173,33 @@ struct Diviml::Impl {
     }
   }
 
-  void run_latency(const Problem& pb, const std::string& method, const SolveOptions& so) {
+  /// f(), its wall-clock seconds stored in `seconds`.
+  template <class F>
+  static auto timed(double& seconds, F&& f) {
     const auto t0 = clock_type::now();
-    Schedule s;
+    auto r = f();
+    seconds = seconds_since(t0);
+    return r;
+  }
+  /// f(); an input the method rejects (infeasible, too large) becomes NoSchedule.
+  template <class F>
+  static auto no_schedule_on_input_error(F&& f) {
     try {
-      s = solve_latency(pb, method, so);
+      return f();
     } catch (const InputError& e) {
       throw NoSchedule(e.what());
     }
-    result.stats.solve_seconds = seconds_since(t0);
-    const auto t1 = clock_type::now();
+  }
+
+  void run_latency(const Problem& pb, const std::string& method, const SolveOptions& so) {
+    const Schedule s = timed(result.stats.solve_seconds, [&] {
+      return no_schedule_on_input_error([&] { return solve_latency(pb, method, so); });
+    });
     // The bound policy of every diviml command (reproducible unless bound_milp_time > 0).
-    const LatencyBounds b = reported_latency_bounds(pb, BoundLevel::Series, so.threads, get<double>("bound_milp_time"));
-    result.stats.bound_seconds = seconds_since(t1);
-    const auto t2 = clock_type::now();
-    const LatencyEvaluation e = evaluate_latency(pb, s, b);
-    result.stats.evaluate_seconds = seconds_since(t2);
+    const LatencyBounds b = timed(result.stats.bound_seconds, [&] {
+      return reported_latency_bounds(pb, BoundLevel::Series, so.threads, get<double>("bound_milp_time"));
+    });
+    const LatencyEvaluation e = timed(result.stats.evaluate_seconds, [&] { return evaluate_latency(pb, s, b); });
 
     // As in the CLI (schedule, compare): any method whose makespan meets the certified bound is optimal.
     result.status = model_status_of(certified_status(s.status, e));
@@ -224,17 +235,10 @@ struct Diviml::Impl {
     to.replicas = static_cast<int>(get<int64_t>("replicas"));
     to.max_latency_s = get<double>("max_latency");
     to.solve = so;
-    const auto t0 = clock_type::now();
-    ThroughputSchedule s;
-    try {
-      s = solve_throughput(pb, method, to);
-    } catch (const InputError& e) {
-      throw NoSchedule(e.what());
-    }
-    result.stats.solve_seconds = seconds_since(t0);
-    const auto t1 = clock_type::now();
-    const ThroughputBound b = throughput_bound(pb);
-    result.stats.bound_seconds = seconds_since(t1);
+    const ThroughputSchedule s = timed(result.stats.solve_seconds, [&] {
+      return no_schedule_on_input_error([&] { return solve_throughput(pb, method, to); });
+    });
+    const ThroughputBound b = timed(result.stats.bound_seconds, [&] { return throughput_bound(pb); });
     const auto t2 = clock_type::now();
     const ThroughputAnalysis a = analyze_throughput(pb, s);
     PipelineOptions po;
