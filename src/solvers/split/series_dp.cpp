@@ -105,7 +105,8 @@ class Solver {
   void closed_form(int i, int e, double L);
   bool solve_path(int i, int e, double L);
   void solve_module(int i, int e, int x, double L);
-  std::optional<ModuleSolve> run_bnb(const Module& md, const FixedContext& ctx, int x, double L, const ModuleSchedule* warm);
+  std::optional<ModuleSolve> run_bnb(const Module& md, const FixedContext& ctx, int x, double L,
+                                     const ModuleSchedule* warm);
   std::optional<ModuleSolve> run_milp(const Module& md, const FixedContext& ctx, int x, double L,
                                       const ModuleSolve* warm_bnb, const ModuleSchedule* warm);
   int exits(int i) const { return modules_[i].last ? 1 : pb_.num_devices(); }
