@@ -24,9 +24,6 @@ void add_batch_options(CLI::App* cmd, BatchCliArgs& a) {
 void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const BatchCliArgs& b,
                         const std::string& method, const std::string& out_json, const std::string& gantt,
                         double bound_milp_s) {
-  if (!model.profile.empty())
-    throw InputError("--micro-batches with --profile: a profile's times are for one batch size; "
-                     "use the analytic cost model (no --profile) to split a batch");
   ModelArgs one = model;
   one.batch = 1;
   std::shared_ptr<const Problem> per_sample = one.load_problem();
