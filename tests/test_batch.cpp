@@ -7,12 +7,14 @@
 #include <functional>
 #include <random>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "brute_force.h"
 #include "cli_helpers.h"
 #include "frontend/load_graph.h"
 #include "platform/platform.h"
+#include "platform/units.h"
 #include "problem/batch_split.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
@@ -319,6 +321,50 @@ TEST(BatchCli, SchedulesASplitBatchAndWritesMicroBatches) {
   r = run_cli("inspect " + model + " --batch 4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("@b4"), std::string::npos) << r.output;
+}
+
+// --batch B without --micro-batches: the same "batch" entry (one writer) with the bound over every
+// split, so the user sees what splitting could gain.
+TEST(BatchCli, WholeBatchReportsTheBoundOverEverySplit) {
+  const std::string model = diviml::testing::data_path("resnet18.onnx");
+  const std::string out = diviml::testing::temp_path("batch_whole.json");
+  auto r = run_cli("schedule " + model + " --platform paper-node --batch 8 --method heft -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto per_sample = std::make_shared<Problem>(load_graph(model), std::make_shared<Platform>(load_platform("paper-node")));
+  const BatchBound bb = batch_latency_bound(*per_sample, 8);
+  const BatchSplit whole(per_sample, {8});
+  const double fastest = simulated(whole.problem(), fastest_device_schedule(whole.problem()));
+  EXPECT_NE(r.output.find(fmt::format("over every split into micro-batches (--micro-batches) the latency is at least {}",
+                                      format_seconds(bb.best))),
+            std::string::npos)
+      << r.output;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j.contains("batch")) << j.dump();
+  const auto& b = j["batch"];
+  EXPECT_EQ(b["micro_batch_sizes"], nlohmann::json::array({8}));
+  EXPECT_DOUBLE_EQ(b["split_bound_s"].get<double>(), bb.best);
+  EXPECT_DOUBLE_EQ(b["load_balance_bound_s"].get<double>(), bb.load_balance);
+  EXPECT_DOUBLE_EQ(b["fastest_device_s"].get<double>(), fastest);
+  EXPECT_DOUBLE_EQ(b["speedup_over_fastest_device"].get<double>(), fastest / j["makespan_s"].get<double>());
+  EXPECT_EQ(j["ops"][0]["micro_batch"], 0);
+  EXPECT_EQ(j["ops"][0]["base_op"], j["ops"][0]["name"]);
+  // The same keys as a split schedule's entry.
+  const std::string split = diviml::testing::temp_path("batch_whole_split.json");
+  ASSERT_EQ(run_cli("schedule " + model + " --platform paper-node --batch 8 --micro-batches 1 --method heft -q -o " + split)
+                .exit_code,
+            0);
+  std::ifstream sin(split);
+  const auto sj = nlohmann::json::parse(sin);
+  std::vector<std::string> keys, split_keys;
+  for (const auto& [k, v] : b.items()) keys.push_back(k);
+  for (const auto& [k, v] : sj["batch"].items()) split_keys.push_back(k);
+  EXPECT_EQ(keys, split_keys);
+  EXPECT_DOUBLE_EQ(sj["batch"]["split_bound_s"].get<double>(), bb.best);
+  // Batch 1: nothing to split, no entry.
+  ASSERT_EQ(run_cli("schedule " + model + " --platform paper-node --method heft -q -o " + out).exit_code, 0);
+  std::ifstream in1(out);
+  EXPECT_FALSE(nlohmann::json::parse(in1).contains("batch"));
 }
 
 TEST(BatchCli, BoundReportsTheBoundOverEverySplit) {

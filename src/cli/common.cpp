@@ -93,6 +93,11 @@ std::shared_ptr<Graph> ModelArgs::load_sample() const {
 
 std::shared_ptr<Problem> ModelArgs::load_problem() const {
   // The model as loaded is one sample; --batch costs it at that size (a profile's times per size).
+  auto pb = load_sample_problem();
+  return batch > 1 ? problem_at_batch(*pb, batch) : pb;
+}
+
+std::shared_ptr<Problem> ModelArgs::load_sample_problem() const {
   auto g = load_sample();
   auto p = std::make_shared<Platform>(load_platform(platform));
   for (const auto& m : memory_overrides) apply_memory_override(*p, m);
@@ -106,7 +111,7 @@ std::shared_ptr<Problem> ModelArgs::load_problem() const {
   check_device_times(*g, *p, &warnings);
   auto pb = std::make_shared<Problem>(g, p, table.get(), &warnings);
   print_warnings(warnings);
-  return batch > 1 ? problem_at_batch(*pb, batch) : pb;
+  return pb;
 }
 
 void SolveArgs::add(CLI::App* cmd) {
