@@ -2,16 +2,19 @@
 // bound over every split, the search, the CLI.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <random>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "brute_force.h"
 #include "cli_helpers.h"
 #include "frontend/load_graph.h"
 #include "platform/platform.h"
+#include "platform/units.h"
 #include "problem/batch_split.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
@@ -320,6 +323,50 @@ TEST(BatchCli, SchedulesASplitBatchAndWritesMicroBatches) {
   EXPECT_NE(r.output.find("@b4"), std::string::npos) << r.output;
 }
 
+// --batch B without --micro-batches: the same "batch" entry (one writer) with the bound over every
+// split, so the user sees what splitting could gain.
+TEST(BatchCli, WholeBatchReportsTheBoundOverEverySplit) {
+  const std::string model = diviml::testing::data_path("resnet18.onnx");
+  const std::string out = diviml::testing::temp_path("batch_whole.json");
+  auto r = run_cli("schedule " + model + " --platform paper-node --batch 8 --method heft -q -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto per_sample = std::make_shared<Problem>(load_graph(model), std::make_shared<Platform>(load_platform("paper-node")));
+  const BatchBound bb = batch_latency_bound(*per_sample, 8);
+  const BatchSplit whole(per_sample, {8});
+  const double fastest = simulated(whole.problem(), fastest_device_schedule(whole.problem()));
+  EXPECT_NE(r.output.find(fmt::format("over every split into micro-batches (--micro-batches) the latency is at least {}",
+                                      format_seconds(bb.best))),
+            std::string::npos)
+      << r.output;
+  std::ifstream in(out);
+  const auto j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j.contains("batch")) << j.dump();
+  const auto& b = j["batch"];
+  EXPECT_EQ(b["micro_batch_sizes"], nlohmann::json::array({8}));
+  EXPECT_DOUBLE_EQ(b["split_bound_s"].get<double>(), bb.best);
+  EXPECT_DOUBLE_EQ(b["load_balance_bound_s"].get<double>(), bb.load_balance);
+  EXPECT_DOUBLE_EQ(b["fastest_device_s"].get<double>(), fastest);
+  EXPECT_DOUBLE_EQ(b["speedup_over_fastest_device"].get<double>(), fastest / j["makespan_s"].get<double>());
+  EXPECT_EQ(j["ops"][0]["micro_batch"], 0);
+  EXPECT_EQ(j["ops"][0]["base_op"], j["ops"][0]["name"]);
+  // The same keys as a split schedule's entry.
+  const std::string split = diviml::testing::temp_path("batch_whole_split.json");
+  ASSERT_EQ(run_cli("schedule " + model + " --platform paper-node --batch 8 --micro-batches 1 --method heft -q -o " + split)
+                .exit_code,
+            0);
+  std::ifstream sin(split);
+  const auto sj = nlohmann::json::parse(sin);
+  std::vector<std::string> keys, split_keys;
+  for (const auto& [k, v] : b.items()) keys.push_back(k);
+  for (const auto& [k, v] : sj["batch"].items()) split_keys.push_back(k);
+  EXPECT_EQ(keys, split_keys);
+  EXPECT_DOUBLE_EQ(sj["batch"]["split_bound_s"].get<double>(), bb.best);
+  // Batch 1: nothing to split, no entry.
+  ASSERT_EQ(run_cli("schedule " + model + " --platform paper-node --method heft -q -o " + out).exit_code, 0);
+  std::ifstream in1(out);
+  EXPECT_FALSE(nlohmann::json::parse(in1).contains("batch"));
+}
+
 TEST(BatchCli, BoundReportsTheBoundOverEverySplit) {
   const std::string model = diviml::testing::data_path("resnet18.onnx");
   auto r = run_cli("bound " + model + " --platform paper-node --batch 8 --json");
@@ -343,4 +390,156 @@ TEST(BatchCli, BoundReportsTheBoundOverEverySplit) {
   r = run_cli("bound " + model + " --platform paper-node --json");  // batch 1: nothing to split
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_FALSE(nlohmann::json::parse(r.output).contains("batch_split"));
+}
+
+// A profile's times per batch size (docs/batch.md "Profiles per batch size").
+TEST(BatchProfile, TimeAtBatchMeasuresInterpolatesAndScales) {
+  const ProfileTable::Sizes m{{2, 1.0}, {6, 3.0}};
+  auto analytic = [](int b) { return 0.5 + b; };
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 2, analytic), 1.0);
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 6, analytic), 3.0);
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 3, analytic), 1.5);                // linear between 2 and 6
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 1, analytic), 1.0 * 1.5 / 2.5);    // below: batch 2's time scaled
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 10, analytic), 3.0 * 10.5 / 6.5);  // above: batch 6's time scaled
+  EXPECT_DOUBLE_EQ(time_at_batch(m, 8, [](int) { return 0.0; }), 3.0);  // no ratio: unscaled
+}
+
+TEST(BatchProfile, TwoSizesSetTheSplitProblemsOpTimes) {
+  auto base = roofline_problem(4, 0.5, 2, 7);
+  const Graph& g = base->graph();
+  const Platform& plat = base->platform();
+  ProfileTable t;
+  t.set("v0", "d0", 1, 0.5);
+  t.set("v0", "d0", 4, 1.1);
+  t.set("v1", "d1", 2, 0.3);  // one size only
+  auto pb = std::make_shared<Problem>(base->graph_ptr(), base->platform_ptr(), &t);
+  auto roof = [&](OpId v, int k, int b) { return roofline_time(op_at_batch(g.ops[v], b), plat.devices[k]); };
+  const BatchSplit split(pb, {1, 2, 4, 6});
+  auto at = [&](int copy, OpId v, int k) { return split.problem().exec(split.op(copy, v), k); };
+  EXPECT_DOUBLE_EQ(at(0, 0, 0), 0.5);                                   // measured
+  EXPECT_DOUBLE_EQ(at(1, 0, 0), 0.5 + (1.1 - 0.5) / 3);                 // between 1 and 4
+  EXPECT_DOUBLE_EQ(at(2, 0, 0), 1.1);                                   // measured
+  EXPECT_DOUBLE_EQ(at(3, 0, 0), 1.1 * roof(0, 0, 6) / roof(0, 0, 4));   // above: cost model's ratio
+  EXPECT_DOUBLE_EQ(at(0, 1, 1), 0.3 * roof(1, 1, 1) / roof(1, 1, 2));   // below
+  EXPECT_DOUBLE_EQ(at(1, 1, 1), 0.3);
+  EXPECT_DOUBLE_EQ(at(3, 1, 1), 0.3 * roof(1, 1, 6) / roof(1, 1, 2));
+  for (int copy = 0; copy < 4; ++copy) {
+    EXPECT_DOUBLE_EQ(at(copy, 0, 1), roof(0, 1, split.sizes()[copy]));  // not in the profile
+    EXPECT_DOUBLE_EQ(at(copy, 2, 0), roof(2, 0, split.sizes()[copy]));
+  }
+  // The per-sample problem is the profile at batch 1; --batch alone uses the same times.
+  EXPECT_DOUBLE_EQ(pb->exec(0, 0), 0.5);
+  EXPECT_DOUBLE_EQ(pb->exec(1, 1), at(0, 1, 1));
+  EXPECT_DOUBLE_EQ(problem_at_batch(*pb, 4)->exec(0, 0), 1.1);
+  // The bound's rates are the least time per sample over the sizes of these same times.
+  const std::vector<double> r = per_sample_rates(*pb, 6);
+  double least = kInf;
+  for (int b = 1; b <= 6; ++b) least = std::min(least, BatchSplit(pb, {b}).problem().exec(0, 0) / b);
+  EXPECT_DOUBLE_EQ(r[0 * 2 + 0], least);
+  EXPECT_DOUBLE_EQ(least, at(3, 0, 0) / 6);
+}
+
+// A measured time that falls with the batch (noise, or a faster kernel at larger sizes) keeps the
+// bound valid: one micro-batch costs at least its least time over the sizes, not batch 1's.
+TEST(BatchProfile, BoundHoldsWhenAProfiledTimeFallsWithTheBatch) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    auto base = roofline_problem(2, 0.6, 2, seed, true);
+    ProfileTable t;
+    for (int k = 0; k < 2; ++k) {
+      const std::string d = "d" + std::to_string(k);
+      t.set("v0", d, 1, 10 * base->exec(0, k));
+      t.set("v0", d, 2, 0.5 * base->exec(0, k));
+    }
+    auto pb = std::make_shared<Problem>(base->graph_ptr(), base->platform_ptr(), &t);
+    const int batch = 2;
+    double brute = kInf;
+    for_each_partition(batch, [&](const std::vector<int>& sizes) {
+      const BatchSplit split(pb, sizes);
+      brute = std::min(brute, BruteForceLatency(split.problem()).solve());
+    });
+    const BatchBound bound = batch_latency_bound(*pb, batch, BoundOptions{2.0});
+    EXPECT_LE(bound.best, brute * (1 + 1e-9)) << "seed " << seed;
+    EXPECT_LT(bound.micro_batch, latency_lower_bounds(*pb, BoundOptions{2.0}).best) << "seed " << seed;
+  }
+}
+
+namespace {
+const char* kProfiledGraph = R"({
+  "name": "small",
+  "tensors": [{"name": "x", "bytes": 1e6}, {"name": "a", "bytes": 4e6}, {"name": "y", "bytes": 4e3, "output": true}],
+  "ops": [
+    {"name": "stem", "type": "Conv", "class": "conv", "flops": 2e9, "bytes": 5e6, "weight_bytes": 1e6, "inputs": ["x"], "outputs": ["a"]},
+    {"name": "head", "type": "Add", "class": "elementwise", "flops": 1e6, "bytes": 12e6, "inputs": ["a"], "outputs": ["y"]}
+  ]})";
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const std::string path = diviml::testing::temp_path(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+/// Seconds op `name` ran in the schedule JSON at `path`.
+double op_seconds(const std::string& path, const std::string& name) {
+  std::ifstream in(path);
+  const auto j = nlohmann::json::parse(in);
+  for (const auto& o : j["ops"])
+    if (o["name"] == name) return o["finish_s"].get<double>() - o["start_s"].get<double>();
+  return -1;
+}
+}  // namespace
+
+TEST(BatchProfile, CliUsesTimesPerSizeAndOldProfiles) {
+  const std::string g = write_temp("bprof_small.json", kProfiledGraph);
+  const std::string out = diviml::testing::temp_path("bprof_sched.json");
+  const std::string sized =
+      write_temp("bprof_sized.csv", "op_name,device,batch,seconds\nstem,gtx1080ti,1,0.001\nstem,gtx1080ti,2,0.0015\n");
+  const std::string base = "schedule " + g + " --platform paper-node --method device:gtx1080ti -q -o " + out;
+  auto r = run_cli(base + " --batch 4 --micro-batches 2,2 --profile " + sized);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(op_seconds(out, "mb0/stem"), 0.0015, 1e-12);
+  EXPECT_NEAR(op_seconds(out, "mb1/stem"), 0.0015, 1e-12);
+  r = run_cli(base + " --batch 3 --micro-batches 3 --profile " + sized);  // three micro-batches of 1
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(op_seconds(out, "mb2/stem"), 0.001, 1e-12);
+  // An old profile (no batch column): its times are batch 1's, scaled by the cost model.
+  const auto graph = load_graph(g);
+  const Platform plat = load_platform("paper-node");
+  const Device& gtx = plat.devices[plat.device_index("gtx1080ti")];
+  const double ratio = roofline_time(op_at_batch(graph->ops[0], 2), gtx) / roofline_time(graph->ops[0], gtx);
+  const std::string old = write_temp("bprof_old.csv", "op_name,device,seconds\nstem,gtx1080ti,0.001\n");
+  r = run_cli(base + " --batch 4 --micro-batches 2,2 --profile " + old);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(op_seconds(out, "mb1/stem"), 0.001 * ratio, 1e-12);
+  r = run_cli(base + " --profile " + old);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(op_seconds(out, "stem"), 0.001, 1e-12);
+  // --batch alone: the whole batch as one inference at the profile's time for that size.
+  r = run_cli(base + " --batch 2 --profile " + sized);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(op_seconds(out, "stem"), 0.0015, 1e-12);
+}
+
+TEST(BatchProfile, MalformedBatchColumnIsOneErrorNamingFileAndLine) {
+  const std::string g = write_temp("bprof_bad_graph.json", kProfiledGraph);
+  for (const std::string bad : {"0", "x", "-2", "1.5", ""}) {
+    const std::string csv =
+        write_temp("bprof_bad.csv", "op_name,device,batch,seconds\nstem,cpu,1,0.001\nstem,cpu," + bad + ",0.002\n");
+    EXPECT_THROW(ProfileTable::load_csv(csv), InputError);
+    const auto r = run_cli("schedule " + g + " -q --batch 2 --micro-batches 2 --profile " + csv);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find(csv + ":3: batch '" + bad + "' is not a positive integer"), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+  const std::string dup = write_temp("bprof_dup.csv", "stem,cpu,2,0.001\nstem,cpu,2,0.002\nstem,cpu,0.003\n");
+  try {
+    ProfileTable::load_csv(dup);
+    ADD_FAILURE() << "a second row for the same size must be refused";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(dup + ":2: second row for op 'stem' on device 'cpu' at batch 2 (the first is line 1)"),
+              std::string::npos)
+        << e.what();
+  }
+  const ProfileTable mixed = ProfileTable::load_csv(write_temp("bprof_mixed.csv", "stem,cpu,2,0.001\nstem,cpu,0.003\n"));
+  EXPECT_EQ(mixed.size(), 2u);
+  EXPECT_DOUBLE_EQ(mixed.find("stem", "cpu")->at(1), 0.003);
 }

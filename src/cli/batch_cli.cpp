@@ -1,6 +1,7 @@
 // `schedule --batch B --micro-batches auto|N|b1,b2,...` (batch_cli.h).
 #include "cli/batch_cli.h"
 
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -24,12 +25,7 @@ void add_batch_options(CLI::App* cmd, BatchCliArgs& a) {
 void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const BatchCliArgs& b,
                         const std::string& method, const std::string& out_json, const std::string& gantt,
                         double bound_milp_s) {
-  if (!model.profile.empty())
-    throw InputError("--micro-batches with --profile: a profile's times are for one batch size; "
-                     "use the analytic cost model (no --profile) to split a batch");
-  ModelArgs one = model;
-  one.batch = 1;
-  std::shared_ptr<const Problem> per_sample = one.load_problem();
+  const std::shared_ptr<const Problem> per_sample = model.load_sample_problem();
   install_interrupt_handler();
   BatchSolveOptions bo;
   bo.batch = model.batch;
@@ -41,18 +37,15 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
   Schedule& s = r.schedule;
   s.method = r.how;
 
-  BoundOptions bopt;
-  bopt.milp_time_limit_s = bound_milp_s;
-  const BatchBound bb = batch_latency_bound(*per_sample, model.batch, bopt);
+  const BatchReference ref = batch_reference(per_sample, model.batch, bound_milp_s);
+  const BatchBound& bb = ref.bound;
   LatencyBounds lb;
   lb.load_balance = bb.load_balance;
   lb.best = bb.best;
   LatencyEvaluation e = evaluate_latency(pb, s, lb);
   split.share_weights(s, e.sim);
 
-  // Reference: the whole batch as one on the fastest single device.
-  const BatchSplit whole(per_sample, {model.batch});
-  const double fastest = simulate_latency(whole.problem(), fastest_device_schedule(whole.problem())).makespan;
+  const double fastest = ref.fastest_device_s;
 
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: batch {} as {} micro-batch(es) [{}], method {} ({}), latency {}, lower bound {}, gap "
@@ -73,21 +66,7 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
   if (!out_json.empty()) {
     nlohmann::json j = latency_schedule_json(pb, s, e, lb);
     j["graph"] = per_sample->graph().name;
-    j["batch"] = {{"batch", split.batch()},
-                  {"micro_batch_sizes", split.sizes()},
-                  {"load_balance_bound_s", bb.load_balance},
-                  {"micro_batch_bound_s", bb.micro_batch},
-                  {"fastest_device_s", fastest},
-                  {"speedup_over_fastest_device", fastest / e.makespan},
-                  {"io_device", pb.platform().io_device >= 0 ? nlohmann::json(pb.platform().devices[pb.platform().io_device].name)
-                                                             : nlohmann::json(nullptr)}};
-    nlohmann::json trials = nlohmann::json::array();
-    for (const BatchTrial& t : r.trials) trials.push_back({{"sizes", t.sizes}, {"how", t.how}, {"latency_s", t.latency}});
-    j["batch"]["trials"] = trials;
-    for (OpId v = 0; v < pb.num_ops(); ++v) {
-      j["ops"][v]["micro_batch"] = split.copy_of(v);
-      j["ops"][v]["base_op"] = per_sample->graph().ops[split.base_op(v)].name;
-    }
+    add_batch_json(j, split, ref, e.makespan, r.trials);
     write_text_file(out_json, j.dump(1) + "\n");
   }
   if (!gantt.empty()) {
@@ -97,10 +76,55 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
   }
 }
 
+BatchReference batch_reference(const std::shared_ptr<const Problem>& per_sample, int batch, double bound_milp_s,
+                               bool with_bound) {
+  BatchReference ref;
+  if (with_bound) {
+    BoundOptions bopt;
+    bopt.milp_time_limit_s = bound_milp_s;
+    ref.bound = batch_latency_bound(*per_sample, batch, bopt);
+  } else {
+    ref.bound.load_balance = ref.bound.micro_batch = ref.bound.best = std::nan("");
+  }
+  const BatchSplit whole(per_sample, {batch});
+  ref.fastest_device_s = simulate_latency(whole.problem(), fastest_device_schedule(whole.problem())).makespan;
+  return ref;
+}
+
+void print_batch_reference(const BatchReference& ref, double makespan, int batch) {
+  fmt::print("  batch of {} as one inference: {:.2f}x the whole batch on the fastest device ({})", batch,
+             ref.fastest_device_s / makespan, format_seconds(ref.fastest_device_s));
+  if (std::isfinite(ref.bound.best))
+    fmt::print("; over every split into micro-batches (--micro-batches) the latency is at least {} (at most {:.2f}x)",
+               format_seconds(ref.bound.best), ref.fastest_device_s / ref.bound.best);
+  fmt::print("\n");
+}
+
+void add_batch_json(nlohmann::json& j, const BatchSplit& split, const BatchReference& ref, double makespan,
+                    const std::vector<BatchTrial>& trials) {
+  const Platform& plat = split.problem().platform();
+  auto seconds = [](double s) { return std::isfinite(s) ? nlohmann::json(s) : nlohmann::json(nullptr); };
+  j["batch"] = {{"batch", split.batch()},
+                {"micro_batch_sizes", split.sizes()},
+                {"load_balance_bound_s", seconds(ref.bound.load_balance)},
+                {"micro_batch_bound_s", seconds(ref.bound.micro_batch)},
+                {"split_bound_s", seconds(ref.bound.best)},
+                {"fastest_device_s", ref.fastest_device_s},
+                {"speedup_over_fastest_device", ref.fastest_device_s / makespan},
+                {"io_device", plat.io_device >= 0 ? nlohmann::json(plat.devices[plat.io_device].name)
+                                                  : nlohmann::json(nullptr)}};
+  nlohmann::json t = nlohmann::json::array();
+  for (const BatchTrial& x : trials) t.push_back({{"sizes", x.sizes}, {"how", x.how}, {"latency_s", x.latency}});
+  j["batch"]["trials"] = t;
+  const Graph& base = split.per_sample().graph();
+  for (OpId v = 0; v < split.problem().num_ops(); ++v) {
+    j["ops"][v]["micro_batch"] = split.copy_of(v);
+    j["ops"][v]["base_op"] = base.ops[split.base_op(v)].name;
+  }
+}
+
 void report_split_batch_bound(const ModelArgs& model, int threads, double milp_time_s, nlohmann::json* json) {
-  ModelArgs one = model;
-  one.batch = 1;
-  const std::shared_ptr<const Problem> per_sample = one.load_problem();
+  const std::shared_ptr<const Problem> per_sample = model.load_sample_problem();
   BoundOptions o;
   o.milp_time_limit_s = milp_time_s;
   o.threads = threads;

@@ -8,6 +8,7 @@
 
 #include "cli/common.h"
 #include "solvers/batch/batch_bound.h"
+#include "solvers/batch/batch_search.h"
 
 namespace diviml::cli {
 
@@ -25,6 +26,25 @@ void add_batch_options(CLI::App* cmd, BatchCliArgs& a);
 void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const BatchCliArgs& b,
                         const std::string& method, const std::string& out_json, const std::string& gantt,
                         double bound_milp_s);
+
+/// What splitting the batch could gain, for `schedule --batch B` with or without --micro-batches:
+/// the bound over every split and the whole batch on the fastest single device.
+struct BatchReference {
+  BatchBound bound;          ///< NaN when not computed (--no-bound)
+  double fastest_device_s = 0;
+};
+BatchReference batch_reference(const std::shared_ptr<const Problem>& per_sample, int batch, double bound_milp_s,
+                               bool with_bound = true);
+
+/// `schedule --batch B` without --micro-batches: one line with the speedup over the fastest
+/// device and the bound over every split (what splitting could reach at most).
+void print_batch_reference(const BatchReference& ref, double makespan, int batch);
+
+/// Adds the schedule JSON's "batch" entry (docs/batch.md "Outputs") and each op's micro_batch and
+/// base_op to `j`, the latency schedule JSON of split.problem() (or of a problem with the same
+/// ops, such as the batch as one inference).
+void add_batch_json(nlohmann::json& j, const BatchSplit& split, const BatchReference& ref, double makespan,
+                    const std::vector<BatchTrial>& trials);
 
 /// `bound --batch B` (B > 1): the bound over every split of the batch into micro-batches and every
 /// schedule of it (batch_latency_bound of the per-sample problem). Prints its lines, or adds

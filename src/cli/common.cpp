@@ -80,14 +80,25 @@ void apply_memory_override(Platform& p, const std::string& m) {
 }  // namespace
 
 std::shared_ptr<Graph> ModelArgs::load_graph() const {
-  std::vector<std::string> warnings;
-  auto g = diviml::load_graph(graph, load_options(&warnings));
-  print_warnings(warnings);
+  auto g = load_sample();
   return batch > 1 ? graph_at_batch(*g, batch) : g;
 }
 
+std::shared_ptr<Graph> ModelArgs::load_sample() const {
+  std::vector<std::string> warnings;
+  auto g = diviml::load_graph(graph, load_options(&warnings));
+  print_warnings(warnings);
+  return g;
+}
+
 std::shared_ptr<Problem> ModelArgs::load_problem() const {
-  auto g = load_graph();
+  // The model as loaded is one sample; --batch costs it at that size (a profile's times per size).
+  auto pb = load_sample_problem();
+  return batch > 1 ? problem_at_batch(*pb, batch) : pb;
+}
+
+std::shared_ptr<Problem> ModelArgs::load_sample_problem() const {
+  auto g = load_sample();
   auto p = std::make_shared<Platform>(load_platform(platform));
   for (const auto& m : memory_overrides) apply_memory_override(*p, m);
   p->validate();

@@ -31,8 +31,14 @@ struct ModelArgs {
   LoadOptions load_options(std::vector<std::string>* warnings) const;
   /// Loads the graph (warnings printed to stderr).
   std::shared_ptr<Graph> load_graph() const;
-  /// Loads graph + platform (+ profile) and builds the Problem.
+  /// Loads graph + platform (+ profile) and builds the Problem at `batch` (problem_at_batch of
+  /// load_sample_problem()).
   std::shared_ptr<Problem> load_problem() const;
+  /// The Problem of one sample (the graph as loaded, batch 1), whatever `batch` says.
+  std::shared_ptr<Problem> load_sample_problem() const;
+
+ private:
+  std::shared_ptr<Graph> load_sample() const;  ///< the graph as loaded (batch 1)
 };
 
 /// --time-limit --threads --seed --max-part-pairs --max-part-ops --quiet.

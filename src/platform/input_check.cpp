@@ -38,10 +38,10 @@ void check_profile(const ProfileTable& profile, const Graph& g, const Platform& 
   for (const Op& op : g.ops) ops.insert(op.name);
   std::set<std::string> bad_devices, bad_ops;
   size_t rows_bad_device = 0, rows_bad_op = 0;
-  for (const auto& [key, seconds] : profile.entries()) {
+  for (const auto& [key, sizes] : profile.entries()) {
     const auto& [op, device] = key;
-    if (p.device_index(device) < 0) bad_devices.insert(device), ++rows_bad_device;
-    if (!ops.count(op)) bad_ops.insert(op), ++rows_bad_op;
+    if (p.device_index(device) < 0) bad_devices.insert(device), rows_bad_device += sizes.size();
+    if (!ops.count(op)) bad_ops.insert(op), rows_bad_op += sizes.size();
   }
   if (rows_bad_device == profile.size())
     throw InputError(fmt::format("{}: no row names a device of platform '{}' (it names {}; the platform has {})",

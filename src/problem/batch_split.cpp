@@ -8,34 +8,14 @@
 
 namespace diviml {
 
-Op op_at_batch(const Op& op, int b) {
-  Op o = op;
-  if (b == 1) return o;
-  // bytes_accessed = weights (read once per launch) + activations (per sample).
-  const double weights = std::min(op.weight_bytes, op.bytes_accessed);
-  o.flops = op.flops * b;
-  o.macs = op.macs * b;
-  o.bytes_accessed = weights + (op.bytes_accessed - weights) * b;
-  for (auto& [dev, t] : o.device_times) t *= b;
-  return o;
-}
-
-std::shared_ptr<Graph> graph_at_batch(const Graph& per_sample, int b) {
-  if (b < 1) throw InputError(fmt::format("batch size must be at least 1 (got {})", b));
-  auto g = std::make_shared<Graph>(per_sample);
-  if (b == 1) return g;
-  g->name = fmt::format("{}@b{}", per_sample.name, b);
-  for (Op& op : g->ops) op = op_at_batch(op, b);
-  for (Tensor& t : g->tensors) t.bytes *= b;
-  return g;
-}
-
 BatchSplit::BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<int> sizes)
     : per_sample_(std::move(per_sample)), sizes_(std::move(sizes)) {
   if (sizes_.empty()) throw InputError("a batch split needs at least one micro-batch");
   for (int b : sizes_)
     if (b < 1) throw InputError(fmt::format("micro-batch size must be at least 1 (got {})", b));
   const Graph& base = per_sample_->graph();
+  std::map<int, std::vector<double>> times;  // per distinct size
+  std::vector<double> exec;
   n_ = base.num_ops();
   nt_ = base.num_tensors();
   auto g = std::make_shared<Graph>();
@@ -54,6 +34,9 @@ BatchSplit::BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<in
       c.consumers.clear();
       g->tensors.push_back(std::move(c));
     }
+    auto [at, fresh] = times.try_emplace(sizes_[j]);
+    if (fresh) at->second = exec_at_batch(*per_sample_, sizes_[j]);
+    exec.insert(exec.end(), at->second.begin(), at->second.end());
     for (const Op& op : base.ops) {
       Op c = op_at_batch(op, sizes_[j]);
       c.name = prefix + op.name;
@@ -64,7 +47,23 @@ BatchSplit::BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<in
   }
   g->name = batch_ == 1 ? base.name : fmt::format("{}@b{}", base.name, batch_);
   g->finalize();
-  problem_ = std::make_shared<Problem>(g, per_sample_->platform_ptr());
+  problem_ = std::make_shared<Problem>(g, per_sample_->platform_ptr(), std::move(exec));
+}
+
+std::vector<double> exec_at_batch(const Problem& per_sample, int b) {
+  const Graph& g = per_sample.graph();
+  const Platform& plat = per_sample.platform();
+  const int K = per_sample.num_devices();
+  std::vector<double> exec(static_cast<size_t>(g.num_ops()) * K);
+  for (OpId v = 0; v < g.num_ops(); ++v)
+    for (int k = 0; k < K; ++k)
+      exec[static_cast<size_t>(v) * K + k] = op_seconds_at_batch(g.ops[v], plat.devices[k], b, per_sample.profile());
+  return exec;
+}
+
+std::shared_ptr<Problem> problem_at_batch(const Problem& per_sample, int b) {
+  return std::make_shared<Problem>(graph_at_batch(per_sample.graph(), b), per_sample.platform_ptr(),
+                                   exec_at_batch(per_sample, b));
 }
 
 void BatchSplit::share_weights(const Schedule& s, LatencyResult& r) const {

@@ -6,19 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "problem/batch_rule.h"
 #include "problem/problem.h"
 #include "schedule/simulator.h"
 
 namespace diviml {
-
-/// The per-op batch rule: op `op` of a per-sample graph (batch 1) at batch b. FLOPs, MACs and the
-/// activation part of bytes_accessed scale by b; weight_bytes (and the weight part of
-/// bytes_accessed) do not; explicit device_times are per sample and scale by b.
-Op op_at_batch(const Op& op, int b);
-
-/// The whole graph at batch b (tensor bytes scale by b; shapes stay per-sample). Throws
-/// InputError when b < 1. Name: "<name>@b<b>" (unchanged for b == 1).
-std::shared_ptr<Graph> graph_at_batch(const Graph& per_sample, int b);
 
 /// A batch of sum(sizes) samples split into micro-batches: copy j of the per-sample graph costed
 /// at sizes[j], ops and tensors named "mb<j>/<name>". Each copy's graph inputs start on the I/O
@@ -26,9 +18,9 @@ std::shared_ptr<Graph> graph_at_batch(const Graph& per_sample, int b);
 /// so the split problem obeys the ordinary execution model (DESIGN section 3).
 class BatchSplit {
  public:
-  /// Costs come from the per-sample problem's graph and platform through the cost model at each
-  /// size (a profile table is not used: its times are for one batch size). Throws InputError on
-  /// an empty split or a size < 1.
+  /// Copy j's ops cost exec_at_batch(per_sample, sizes[j]): the per-sample problem's profile at
+  /// that size where it has the op, else the cost model. Throws InputError on an empty split or
+  /// a size < 1.
   BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<int> sizes);
 
   const Problem& problem() const { return *problem_; }
@@ -53,6 +45,15 @@ class BatchSplit {
   int batch_ = 0, n_ = 0, nt_ = 0;
   std::shared_ptr<const Problem> problem_;
 };
+
+/// Seconds of every op of the per-sample problem at batch b on every device ([v * K + k], +inf
+/// where k cannot run v): op_seconds_at_batch with the problem's profile. At b = 1 these are the
+/// times of a per-sample problem built from its graph, platform and profile.
+std::vector<double> exec_at_batch(const Problem& per_sample, int b);
+
+/// The per-sample problem as one inference of b samples: graph_at_batch's graph costed by
+/// exec_at_batch (what `--batch b` without --micro-batches schedules).
+std::shared_ptr<Problem> problem_at_batch(const Problem& per_sample, int b);
 
 /// "b1,b2,..." (explicit sizes, sum must equal batch) or "N" (N near-equal shares); throws
 /// InputError naming the option on anything else.

@@ -1,43 +1,31 @@
 #include "problem/problem.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "problem/batch_rule.h"
 
 namespace diviml {
 
 Problem::Problem(std::shared_ptr<const Graph> graph, std::shared_ptr<const Platform> platform,
                  const ProfileTable* profile, std::vector<std::string>* warnings)
     : graph_(std::move(graph)), platform_(std::move(platform)) {
-  n_ = graph_->num_ops();
-  k_ = platform_->num_devices();
-  exec_.assign(static_cast<size_t>(n_) * k_, kInf);
-  min_exec_.assign(n_, kInf);
-  fastest_dev_.assign(n_, -1);
+  const bool profiled = profile && profile->size();
+  if (profiled) profile_ = std::make_shared<ProfileTable>(*profile);
+  const int n = graph_->num_ops(), K = platform_->num_devices();
+  std::vector<double> exec(static_cast<size_t>(n) * K, kInf);
   std::vector<std::string> missing;
-  for (OpId v = 0; v < n_; ++v) {
-    const Op& op = graph_->ops[v];
+  for (OpId v = 0; v < n; ++v) {
     bool op_missing = false;
-    for (int k = 0; k < k_; ++k) {
-      const Device& d = platform_->devices[k];
-      double t = kInf;
-      const double* measured = profile && profile->size() ? profile->find(op.name, d.name) : nullptr;
-      if (measured && !d.unsupported_op_types.count(op.type)) {
-        t = *measured;
-      } else {
-        op_missing |= profile && profile->size();
-        t = roofline_time(op, d);
-      }
-      exec_[static_cast<size_t>(v) * k_ + k] = t;
-      if (t < min_exec_[v]) {
-        min_exec_[v] = t;
-        fastest_dev_[v] = k;
-      }
+    for (int k = 0; k < K; ++k) {
+      bool measured = false;
+      exec[static_cast<size_t>(v) * K + k] =
+          op_seconds_at_batch(graph_->ops[v], platform_->devices[k], 1, profile_.get(), &measured);
+      op_missing |= profiled && !measured;
     }
-    if (op_missing) missing.push_back(op.name);
-    if (fastest_dev_[v] < 0)
-      throw InputError(fmt::format("op '{}' (type {}) can run on no device of platform '{}'", op.name,
-                                   op.type, platform_->name));
+    if (op_missing) missing.push_back(graph_->ops[v].name);
   }
   if (!missing.empty() && warnings) {
     std::string list;
@@ -45,6 +33,32 @@ Problem::Problem(std::shared_ptr<const Graph> graph, std::shared_ptr<const Platf
     if (missing.size() > 20) list += fmt::format(", ... ({} more)", missing.size() - 20);
     warnings->push_back(fmt::format("profile has no entry for {} op(s) on some device; using the "
                                     "analytic model for: {}", missing.size(), list));
+  }
+  init(std::move(exec));
+}
+
+Problem::Problem(std::shared_ptr<const Graph> graph, std::shared_ptr<const Platform> platform, std::vector<double> exec)
+    : graph_(std::move(graph)), platform_(std::move(platform)) {
+  init(std::move(exec));
+}
+
+void Problem::init(std::vector<double> exec) {
+  n_ = graph_->num_ops();
+  k_ = platform_->num_devices();
+  if (exec.size() != static_cast<size_t>(n_) * k_)
+    throw std::invalid_argument("Problem: exec must hold one time per op and device");
+  exec_ = std::move(exec);
+  min_exec_.assign(n_, kInf);
+  fastest_dev_.assign(n_, -1);
+  for (OpId v = 0; v < n_; ++v) {
+    for (int k = 0; k < k_; ++k)
+      if (exec_[static_cast<size_t>(v) * k_ + k] < min_exec_[v]) {
+        min_exec_[v] = exec_[static_cast<size_t>(v) * k_ + k];
+        fastest_dev_[v] = k;
+      }
+    if (fastest_dev_[v] < 0)
+      throw InputError(fmt::format("op '{}' (type {}) can run on no device of platform '{}'", graph_->ops[v].name,
+                                   graph_->ops[v].type, platform_->name));
   }
   alpha_.assign(static_cast<size_t>(k_) * k_, 0);
   inv_beta_.assign(static_cast<size_t>(k_) * k_, 0);

@@ -20,8 +20,13 @@ class Problem {
   /// Computes p[v][k] with the roofline (or the profile where it has the op) and the transfer
   /// parameters per device pair. Ops missing from a non-empty profile are listed in `warnings`.
   /// Throws InputError when an op can run on no device.
+  /// The graph is costed as batch 1 of a profile with times per batch size (batch_rule.h); the
+  /// profile is kept (profile()) so that the same ops can be costed at other batch sizes.
   Problem(std::shared_ptr<const Graph> graph, std::shared_ptr<const Platform> platform,
           const ProfileTable* profile = nullptr, std::vector<std::string>* warnings = nullptr);
+  /// Times given by the caller: exec[v * K + k] seconds, +inf where k cannot run v (the split
+  /// problem's copies costed at their micro-batch sizes). Throws InputError as above.
+  Problem(std::shared_ptr<const Graph> graph, std::shared_ptr<const Platform> platform, std::vector<double> exec);
 
   const Graph& graph() const { return *graph_; }
   const Platform& platform() const { return *platform_; }
@@ -55,12 +60,16 @@ class Problem {
   double memory_capacity(int k) const { return platform_->devices[k].usable_memory(); }
   /// True when every pair of distinct devices has the same transfer cost function.
   bool uniform_comm() const { return uniform_comm_; }
+  /// The profile the times came from (nullptr: the cost model alone, or times given).
+  const ProfileTable* profile() const { return profile_.get(); }
   /// Devices interchangeable for every op (same times, same links, same memory): classes of
   /// indices, each sorted; used for symmetry breaking.
   std::vector<std::vector<int>> identical_device_classes() const;
 
  private:
+  void init(std::vector<double> exec);
   std::shared_ptr<const Graph> graph_;
+  std::shared_ptr<const ProfileTable> profile_;
   std::shared_ptr<const Platform> platform_;
   int n_ = 0, k_ = 0;
   std::vector<double> exec_, min_exec_;

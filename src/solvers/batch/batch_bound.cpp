@@ -6,8 +6,9 @@
 //    sum_k s[v][k] = B. With y = s / B this is the load-balance LP of a problem whose op v costs
 //    B r[v][k]; its value (certified by duality in latency_lower_bounds) bounds every split.
 //  * one micro-batch. Dropping the other micro-batches from a schedule makes nothing later (no
-//    contention), so the latency is at least that of one micro-batch alone, which costs at
-//    least as much as one sample (every time is non-decreasing in the batch under the rule).
+//    contention), so the latency is at least that of one micro-batch alone. Its ops cost at least
+//    their least time over the sizes 1..B (the cost model's times grow with the batch, so that is
+//    batch 1, but a profile's measured times need not) and its transfers at least one sample's.
 #include "solvers/batch/batch_bound.h"
 
 #include <algorithm>
@@ -18,36 +19,38 @@
 namespace diviml {
 
 std::vector<double> per_sample_rates(const Problem& per_sample, int batch) {
-  const Graph& g = per_sample.graph();
-  const Platform& plat = per_sample.platform();
   const int K = per_sample.num_devices();
-  std::vector<double> r(static_cast<size_t>(g.num_ops()) * K, kInf);
-  for (OpId v = 0; v < g.num_ops(); ++v)
-    for (int k = 0; k < K; ++k)
-      for (int b = 1; b <= batch; ++b)
-        r[static_cast<size_t>(v) * K + k] =
-            std::min(r[static_cast<size_t>(v) * K + k], roofline_time(op_at_batch(g.ops[v], b), plat.devices[k]) / b);
+  std::vector<double> r(static_cast<size_t>(per_sample.num_ops()) * K, kInf);
+  for (int b = 1; b <= batch; ++b) {
+    const std::vector<double> p = exec_at_batch(per_sample, b);
+    for (size_t i = 0; i < r.size(); ++i) r[i] = std::min(r[i], p[i] / b);
+  }
   return r;
 }
+
+namespace {
+
+/// The per-sample problem with each op at its least time over the sizes 1..batch.
+Problem least_over_sizes(const Problem& per_sample, int batch) {
+  std::vector<double> least = exec_at_batch(per_sample, 1);
+  for (int b = 2; b <= batch; ++b) {
+    const std::vector<double> p = exec_at_batch(per_sample, b);
+    for (size_t i = 0; i < least.size(); ++i) least[i] = std::min(least[i], p[i]);
+  }
+  return Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(least));
+}
+
+}  // namespace
 
 BatchBound batch_latency_bound(const Problem& per_sample, int batch, const BoundOptions& opt) {
   if (batch < 1) throw InputError("batch size must be at least 1");
   BatchBound r;
-  r.micro_batch = latency_lower_bounds(per_sample, opt).best;
+  r.micro_batch = latency_lower_bounds(least_over_sizes(per_sample, batch), opt).best;
 
-  const Graph& g = per_sample.graph();
-  const Platform& plat = per_sample.platform();
-  const int K = per_sample.num_devices();
-  const std::vector<double> rate = per_sample_rates(per_sample, batch);
-  auto rated = std::make_shared<Graph>(g);
-  for (OpId v = 0; v < g.num_ops(); ++v) {
-    std::map<std::string, double> times;
-    for (int k = 0; k < K; ++k)
-      if (std::isfinite(rate[static_cast<size_t>(v) * K + k]))
-        times[plat.devices[k].name] = rate[static_cast<size_t>(v) * K + k] * batch;
-    rated->ops[v].device_times = std::move(times);
-  }
-  const Problem rated_pb(rated, per_sample.platform_ptr());
+  // Op v at B r[v][k] on device k (the whole batch at the cheapest rate per sample).
+  std::vector<double> rated = per_sample_rates(per_sample, batch);
+  for (double& t : rated) t *= batch;
+  const Problem rated_pb(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(rated));
   r.load_balance = latency_lower_bounds(rated_pb, BoundOptions{}).load_balance;
   r.best = std::max(r.micro_batch, r.load_balance);
   return r;

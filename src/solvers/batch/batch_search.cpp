@@ -45,11 +45,11 @@ std::vector<std::vector<double>> whole_model_times(const Problem& per_sample, in
   const int K = per_sample.num_devices();
   std::vector<std::vector<double>> t(K, std::vector<double>(batch + 1, kInf));
   for (int b = 1; b <= batch; ++b) {
-    const Problem pb(graph_at_batch(per_sample.graph(), b), per_sample.platform_ptr());
+    const auto pb = problem_at_batch(per_sample, b);
     for (int k = 0; k < K; ++k) {
       bool ok = true;
-      for (OpId v = 0; v < pb.num_ops() && ok; ++v) ok = pb.can_run(v, k);
-      if (ok) t[k][b] = simulate_latency(pb, single_device_schedule(pb, k)).makespan;
+      for (OpId v = 0; v < pb->num_ops() && ok; ++v) ok = pb->can_run(v, k);
+      if (ok) t[k][b] = simulate_latency(*pb, single_device_schedule(*pb, k)).makespan;
     }
   }
   return t;
