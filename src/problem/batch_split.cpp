@@ -47,7 +47,20 @@ BatchSplit::BatchSplit(std::shared_ptr<const Problem> per_sample, std::vector<in
   }
   g->name = batch_ == 1 ? base.name : fmt::format("{}@b{}", base.name, batch_);
   g->finalize();
-  problem_ = std::make_shared<Problem>(g, per_sample_->platform_ptr(), std::move(exec));
+  auto pb = std::make_shared<Problem>(g, per_sample_->platform_ptr(), std::move(exec));
+  // Micro-batches of one size are interchangeable (same costs, inputs from and outputs to the
+  // I/O device): one group per size with two or more copies.
+  std::map<int, CopyGroup> by_size;
+  for (int j = 0; j < copies(); ++j) {
+    CopyGroup& grp = by_size[sizes_[j]];
+    grp.first.push_back(op(j, 0));
+    grp.ops = n_;
+  }
+  std::vector<CopyGroup> groups;
+  for (auto& [b, grp] : by_size)
+    if (grp.first.size() > 1) groups.push_back(std::move(grp));
+  pb->set_interchangeable_copies(std::move(groups));
+  problem_ = std::move(pb);
 }
 
 std::vector<double> exec_at_batch(const Problem& per_sample, int b) {

@@ -78,6 +78,18 @@ void Problem::init(std::vector<double> exec) {
         uniform_comm_ = false;
 }
 
+void Problem::set_interchangeable_copies(std::vector<CopyGroup> groups) {
+  for (const CopyGroup& grp : groups)
+    for (OpId f : grp.first) {
+      if (f < 0 || grp.ops < 0 || f + grp.ops > n_) throw std::invalid_argument("copy group out of range");
+      for (OpId i = 0; i < grp.ops; ++i)
+        for (int k = 0; k < k_; ++k)
+          if (exec(f + i, k) != exec(grp.first[0] + i, k))
+            throw std::invalid_argument("copies of a group must have the same times");
+    }
+  copies_ = std::move(groups);
+}
+
 double Problem::min_comm(TensorId t) const {
   double best = k_ > 1 ? kInf : 0;
   for (int k = 0; k < k_; ++k)

@@ -15,6 +15,15 @@ namespace diviml {
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
+/// Ops that are copies of one another: copy c holds ops first[c] + i, i in 0..ops-1, and op
+/// first[c] + i of every copy has the same times, inputs and outputs up to the copy (BatchSplit's
+/// equal-size micro-batches). Swapping two copies maps every schedule to one with the same
+/// makespan, so a solver may break that symmetry (the latency MILP does).
+struct CopyGroup {
+  std::vector<OpId> first;
+  int ops = 0;
+};
+
 class Problem {
  public:
   /// Computes p[v][k] with the roofline (or the profile where it has the op) and the transfer
@@ -60,6 +69,11 @@ class Problem {
   double memory_capacity(int k) const { return platform_->devices[k].usable_memory(); }
   /// True when every pair of distinct devices has the same transfer cost function.
   bool uniform_comm() const { return uniform_comm_; }
+  /// Groups of interchangeable copies (empty unless the builder of the problem declared some).
+  const std::vector<CopyGroup>& interchangeable_copies() const { return copies_; }
+  /// Declares them; throws std::invalid_argument where ops of one group differ in their times or
+  /// op counts (the caller vouches for the rest: same inputs, outputs and edges up to the copy).
+  void set_interchangeable_copies(std::vector<CopyGroup> groups);
   /// The profile the times came from (nullptr: the cost model alone, or times given).
   const ProfileTable* profile() const { return profile_.get(); }
   /// Devices interchangeable for every op (same times, same links, same memory): classes of
@@ -70,6 +84,7 @@ class Problem {
   void init(std::vector<double> exec);
   std::shared_ptr<const Graph> graph_;
   std::shared_ptr<const ProfileTable> profile_;
+  std::vector<CopyGroup> copies_;
   std::shared_ptr<const Platform> platform_;
   int n_ = 0, k_ = 0;
   std::vector<double> exec_, min_exec_;
