@@ -38,11 +38,13 @@ double parse_seconds(const std::string& cell, const std::string& where) {
 }
 
 int parse_batch(const std::string& cell, const std::string& where) {
-  if (cell.empty() || cell.size() > 9 || cell.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(cell) < 1)
+  // At most 9 digits: always fits an int.
+  const bool digits = !cell.empty() && cell.size() <= 9 && cell.find_first_not_of("0123456789") == std::string::npos;
+  const int b = digits ? std::stoi(cell) : 0;
+  if (b < 1)
     throw InputError(fmt::format("{}: batch '{}' is not a positive integer (the batch size the time was measured at)",
                                  where, cell));
-  return std::stoi(cell);
+  return b;
 }
 
 }  // namespace

@@ -18,37 +18,44 @@
 
 namespace diviml {
 
-std::vector<double> per_sample_rates(const Problem& per_sample, int batch) {
-  const int K = per_sample.num_devices();
-  std::vector<double> r(static_cast<size_t>(per_sample.num_ops()) * K, kInf);
-  for (int b = 1; b <= batch; ++b) {
-    const std::vector<double> p = exec_at_batch(per_sample, b);
-    for (size_t i = 0; i < r.size(); ++i) r[i] = std::min(r[i], p[i] / b);
-  }
-  return r;
-}
-
 namespace {
 
-/// The per-sample problem with each op at its least time over the sizes 1..batch.
-Problem least_over_sizes(const Problem& per_sample, int batch) {
-  std::vector<double> least = exec_at_batch(per_sample, 1);
-  for (int b = 2; b <= batch; ++b) {
+/// Per op and device, over the micro-batch sizes 1..batch: the least time and the least time
+/// per sample. One costing of the graph per size serves both bounds.
+struct LeastOverSizes {
+  std::vector<double> time, rate;
+};
+
+LeastOverSizes least_over_sizes(const Problem& per_sample, int batch) {
+  LeastOverSizes m;
+  m.time.assign(static_cast<size_t>(per_sample.num_ops()) * per_sample.num_devices(), kInf);
+  m.rate = m.time;
+  for (int b = 1; b <= batch; ++b) {
     const std::vector<double> p = exec_at_batch(per_sample, b);
-    for (size_t i = 0; i < least.size(); ++i) least[i] = std::min(least[i], p[i]);
+    for (size_t i = 0; i < p.size(); ++i) {
+      m.time[i] = std::min(m.time[i], p[i]);
+      m.rate[i] = std::min(m.rate[i], p[i] / b);
+    }
   }
-  return Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(least));
+  return m;
 }
 
 }  // namespace
 
+std::vector<double> per_sample_rates(const Problem& per_sample, int batch) {
+  return least_over_sizes(per_sample, batch).rate;
+}
+
 BatchBound batch_latency_bound(const Problem& per_sample, int batch, const BoundOptions& opt) {
   if (batch < 1) throw InputError("batch size must be at least 1");
   BatchBound r;
-  r.micro_batch = latency_lower_bounds(least_over_sizes(per_sample, batch), opt).best;
+  LeastOverSizes least = least_over_sizes(per_sample, batch);
+  // One micro-batch: each op at its least time over the sizes.
+  r.micro_batch =
+      latency_lower_bounds(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(least.time)), opt).best;
 
   // Op v at B r[v][k] on device k (the whole batch at the cheapest rate per sample).
-  std::vector<double> rated = per_sample_rates(per_sample, batch);
+  std::vector<double> rated = std::move(least.rate);
   for (double& t : rated) t *= batch;
   const Problem rated_pb(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(rated));
   r.load_balance = latency_lower_bounds(rated_pb, BoundOptions{}).load_balance;

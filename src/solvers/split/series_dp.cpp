@@ -105,6 +105,7 @@ class Solver {
   void closed_form(int i, int e, double L);
   bool solve_path(int i, int e, double L);
   void solve_module(int i, int e, int x, double L);
+  std::vector<int> warm_devices(const Module& md, const ModuleSchedule& w, int x) const;
   std::optional<ModuleSolve> run_bnb(const Module& md, const FixedContext& ctx, int x, double L,
                                      const ModuleSchedule* warm);
   std::optional<ModuleSolve> run_milp(const Module& md, const FixedContext& ctx, int x, double L,
@@ -352,6 +353,15 @@ PairValue& Solver::pair(int i, int e, int x, double L) {
   return pairs_[k];
 }
 
+/// Device per op of the whole graph (-1 outside the module) from a module schedule, with the
+/// exit moved to the pinned device x (x >= 0): the warm start of either module solver.
+std::vector<int> Solver::warm_devices(const Module& md, const ModuleSchedule& w, int x) const {
+  std::vector<int> dev(pb_.num_ops(), -1);
+  for (size_t j = 0; j < md.ops.size(); ++j) dev[md.ops[j]] = w.dev[j];
+  if (x >= 0) dev[md.exit] = x;
+  return dev;
+}
+
 std::optional<ModuleSolve> Solver::run_bnb(const Module& md, const FixedContext& ctx, int x, double L,
                                             const ModuleSchedule* warm) {
   BnbRequest req;
@@ -362,10 +372,8 @@ std::optional<ModuleSolve> Solver::run_bnb(const Module& md, const FixedContext&
   req.max_nodes = opt_.bnb_max_nodes;
   if (x >= 0) req.pinned.push_back({md.exit, x});
   if (warm) {
-    req.warm_device.assign(pb_.num_ops(), -1);
-    for (size_t j = 0; j < md.ops.size(); ++j) req.warm_device[md.ops[j]] = warm->dev[j];
+    req.warm_device = warm_devices(md, *warm, x);
     for (int j : warm->order) req.warm_order.push_back(md.ops[j]);
-    if (x >= 0) req.warm_device[md.exit] = x;
   }
   SolveOptions so;
   so.time_limit_s = opt_.module_time_limit_s;
@@ -402,13 +410,9 @@ std::optional<ModuleSolve> Solver::run_milp(const Module& md, const FixedContext
     req.warm_device = warm_bnb->device;
     req.warm_start = warm_bnb->start;
   } else if (warm) {
-    req.warm_device.assign(n, -1);
+    req.warm_device = warm_devices(md, *warm, x);
     req.warm_start.assign(n, 0.0);
-    for (size_t j = 0; j < md.ops.size(); ++j) {
-      req.warm_device[md.ops[j]] = warm->dev[j];
-      req.warm_start[md.ops[j]] = warm->start[j];
-    }
-    if (x >= 0) req.warm_device[md.exit] = x;
+    for (size_t j = 0; j < md.ops.size(); ++j) req.warm_start[md.ops[j]] = warm->start[j];
   }
   SolveOptions so;
   so.time_limit_s = opt_.module_time_limit_s;
