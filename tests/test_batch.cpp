@@ -48,29 +48,7 @@ std::shared_ptr<Problem> roofline_problem(int n, double edge_p, int K, uint64_t 
     op.bytes_accessed = op.weight_bytes + 4 * u(rng);
     g->add_op(std::move(op));
   }
-  for (int i = 0; i < n; ++i) {
-    Tensor t;
-    t.name = "t" + std::to_string(i);
-    t.bytes = 0.5 + u(rng);
-    t.producer = i;
-    const TensorId tid = g->add_tensor(t);
-    g->ops[i].outputs.push_back(tid);
-    bool used = false;
-    for (int j = i + 1; j < n; ++j)
-      if (u(rng) < edge_p) {
-        g->ops[j].inputs.push_back(tid);
-        used = true;
-      }
-    if (!used) g->tensors[tid].is_graph_output = true;
-  }
-  for (int j = 0; j < n; ++j)
-    if (g->ops[j].inputs.empty()) {
-      Tensor in;
-      in.name = "in" + std::to_string(j);
-      in.bytes = 0.5 + u(rng);
-      g->ops[j].inputs.push_back(g->add_tensor(in));
-    }
-  g->finalize();
+  diviml::testing::wire_random_edges(*g, edge_p, rng, [&] { return 0.5 + u(rng); });
   auto p = random_platform(K, seed, io);
   for (int k = 0; k < K; ++k) {
     Device& d = p->devices[k];

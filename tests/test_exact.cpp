@@ -38,22 +38,10 @@ std::shared_ptr<Problem> identical_gpus_problem(int n, uint64_t seed) {
     op.device_times["d2"] = op.device_times["d1"];
     op.device_times["d3"] = op.device_times["d1"];
   }
-  auto p = std::make_shared<Platform>();
-  p->name = "cpu_and_3_identical_gpus";
-  for (int d = 0; d < 4; ++d) {
-    Device dev;
-    dev.name = "d" + std::to_string(d);
-    dev.kind = d == 0 ? DeviceKind::Cpu : DeviceKind::Gpu;
-    dev.peak_flops = 1;
-    dev.mem_bandwidth = 1;
-    p->devices.push_back(dev);
-  }
+  auto p = diviml::testing::test_devices(4, "cpu_and_3_identical_gpus");
   for (int b = 1; b < 4; ++b) p->links.push_back(Link{0, b, 2.0, 0.5});
   for (int a = 1; a < 4; ++a)
     for (int b = a + 1; b < 4; ++b) p->links.push_back(Link{a, b, 1.0, 0.25});
-  p->default_intra_server = Link{0, 0, 1.0, 0.0};
-  p->default_inter_server = Link{0, 0, 1.0, 0.0};
-  p->io_device = 0;
   p->validate();
   return std::make_shared<Problem>(g, p);
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "graph/graph.h"
+#include "platform/units.h"
 #include "solvers/throughput/throughput_solvers.h"
 
 namespace diviml::api {
@@ -180,15 +181,9 @@ OptionValue parse_option_text(const OptionInfo& o, const std::string& text) {
       return validate_option(o, static_cast<int64_t>(x));
     }
     case OptionType::Double: {
-      size_t used = 0;
-      double x = 0;
-      try {
-        x = std::stod(text, &used);
-      } catch (const std::exception&) {
-        throw bad();
-      }
-      if (used != text.size() || !std::isfinite(x)) throw bad();
-      return validate_option(o, x);
+      const std::optional<double> x = parse_number(text);
+      if (!x || !std::isfinite(*x)) throw bad();
+      return validate_option(o, *x);
     }
     case OptionType::String:
       return validate_option(o, text);

@@ -49,10 +49,10 @@ void run_batch_schedule(const ModelArgs& model, const SolveArgs& solve, const Ba
 
   for (const auto& m : e.sim.memory_violations) fmt::print(stderr, "warning: memory: {}\n", m);
   fmt::print("{} on {}: batch {} as {} micro-batch(es) [{}], method {} ({}), latency {}, lower bound {}, gap "
-             "{:.1f}%, {:.2f}x the fastest device ({}), solved in {}\n",
+             "{}, {:.2f}x the fastest device ({}), solved in {}\n",
              per_sample->graph().name, pb.platform().name, split.batch(), split.copies(),
              fmt::join(split.sizes(), ","), s.method, to_string(s.status), format_seconds(e.makespan),
-             format_seconds(e.lower_bound), 100 * e.gap, fastest / e.makespan, format_seconds(fastest),
+             format_seconds(e.lower_bound), format_gap(e.gap), fastest / e.makespan, format_seconds(fastest),
              format_seconds(s.solve_seconds));
   for (int j = 0; j < split.copies(); ++j) {
     std::set<std::string> devs;

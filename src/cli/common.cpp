@@ -245,14 +245,9 @@ double parse_bytes(const std::string& s, const std::string& what) {
       break;
     }
   }
-  double v = 0;
-  try {
-    size_t pos = 0;
-    v = std::stod(num, &pos);
-    if (pos != num.size()) throw std::invalid_argument(num);
-  } catch (const std::exception&) {
-    throw InputError(fmt::format("{}: '{}' is not a size like 8GiB, 500MB or 1e9", what, s));
-  }
+  const std::optional<double> parsed = parse_number(num);
+  if (!parsed) throw InputError(fmt::format("{}: '{}' is not a size like 8GiB, 500MB or 1e9", what, s));
+  const double v = *parsed;
   if (!(v > 0) || !std::isfinite(v)) throw InputError(fmt::format("{}: size must be positive", what));
   return v * scale;
 }

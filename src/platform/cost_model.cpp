@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "platform/units.h"
+
 namespace diviml {
 
 double roofline_time(const Op& op, const Device& d) {
@@ -24,17 +26,11 @@ double roofline_time(const Op& op, const Device& d) {
 namespace {
 
 double parse_seconds(const std::string& cell, const std::string& where) {
-  double s = 0;
-  try {
-    size_t pos = 0;
-    s = std::stod(cell, &pos);
-    if (pos != cell.size()) throw std::invalid_argument(cell);
-  } catch (const std::exception&) {
-    throw InputError(fmt::format("{}: seconds '{}' is not a number", where, cell));
-  }
-  if (!std::isfinite(s) || s < 0)
+  const std::optional<double> s = parse_number(cell);
+  if (!s) throw InputError(fmt::format("{}: seconds '{}' is not a number", where, cell));
+  if (!std::isfinite(*s) || *s < 0)
     throw InputError(fmt::format("{}: seconds must be finite and >= 0 (got {})", where, cell));
-  return s;
+  return *s;
 }
 
 int parse_batch(const std::string& cell, const std::string& where) {

@@ -1,6 +1,7 @@
 #include "platform/units.h"
 
 #include <cmath>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,16 @@ std::string format_bytes(double b) {
     ++u;
   }
   return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.2f} {}", b, units[u]);
+}
+
+std::optional<double> parse_number(const std::string& text) {
+  try {
+    size_t used = 0;
+    const double x = std::stod(text, &used);
+    if (used == text.size()) return x;
+  } catch (const std::exception&) {  // no number, or out of range
+  }
+  return std::nullopt;
 }
 
 }  // namespace diviml

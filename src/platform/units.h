@@ -3,6 +3,7 @@
 // Input sizes accept both binary (MiB) and decimal (MB = 10^6) suffixes.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace diviml {
@@ -13,5 +14,9 @@ std::string format_seconds(double s);
 std::string format_bytes(double b);
 /// A relative gap as "12.3%"; "n/a" when unknown (NaN: no lower bound).
 std::string format_gap(double gap);
+
+/// `text` read as one number, all of it ("1e-3", " 2" and "inf" too; "2x", "" and "1 2" not):
+/// the strict reading every option, CSV cell and size uses. Range checks are the caller's.
+std::optional<double> parse_number(const std::string& text);
 
 }  // namespace diviml
