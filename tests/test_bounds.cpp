@@ -9,6 +9,7 @@
 #include "random_instances.h"
 #include "schedule/simulator.h"
 #include "solvers/bounds/bounds.h"
+#include "solvers/bounds/certified_lp.h"
 #include "solvers/heuristics/heuristics.h"
 #include "solvers/milp/latency_milp.h"
 #include "solvers/split/split.h"
@@ -84,6 +85,29 @@ TEST(BoundRandomGraphs, BelowEverySchedule) {
       EXPECT_LE(sdp.best, ms * (1 + 1e-9)) << "seed " << seed << " method " << s.method;
     }
   }
+}
+
+// Every op a schedule runs on device k starts at or after head[k], and the schedule lasts at
+// least tail[k] after it finishes (random graphs with I/O, every baseline schedule).
+TEST(DeviceWindows, HoldEveryScheduledOp) {
+  int checked = 0, positive = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    auto pb = testing::random_problem(10 + static_cast<int>(seed), 0.25, 2 + static_cast<int>(seed % 3), seed,
+                                      /*with_io=*/seed % 4 != 0);
+    const DeviceWindows w = device_windows(*pb);
+    for (int k = 0; k < pb->num_devices(); ++k) positive += (w.head[k] > 0) + (w.tail[k] > 0);
+    for (const Schedule& s : baseline_schedules(*pb)) {
+      const LatencyResult r = simulate_latency(*pb, s);
+      for (OpId v = 0; v < pb->num_ops(); ++v) {
+        const int k = s.device[v];
+        EXPECT_GE(r.start[v], w.head[k] * (1 - 1e-9)) << "seed " << seed << " op " << v;
+        EXPECT_GE(r.makespan - r.finish[v], w.tail[k] * (1 - 1e-9) - 1e-12) << "seed " << seed << " op " << v;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 500);
+  EXPECT_GT(positive, 20);  // the windows are not all the trivial 0
 }
 
 TEST(BoundChain, DecompositionIsExactOnAChain) {
@@ -174,4 +198,29 @@ TEST(BoundSplitAndMilp, BoundBelowSplitAndMilp) {
 }
 
 }  // namespace
+}  // namespace diviml
+
+namespace diviml {
+
+// The certified LP value is the LP's minimum (to rounding) and never above it, whatever the
+// solver's duals: min x + y s.t. x + 2y >= 2, 3x + y >= 3, 0 <= x, y <= 10 is 1.4 at (0.8, 0.6).
+TEST(CertifiedLp, ValueIsTheMinimumAndNeverAbove) {
+  BoxedLp lp;
+  const int x = lp.add_col(0, 10, 1), y = lp.add_col(0, 10, 1);
+  lp.add_row(2, kInf, {{x, 1}, {y, 2}});
+  const int r = lp.add_row(3, kInf, {{x, 3}, {y, 1}});
+  const double v = lp.certified_min();
+  EXPECT_LE(v, 1.4 + 1e-12);
+  EXPECT_NEAR(v, 1.4, 1e-9);
+  // Tighten a row and change a coefficient: 3x + y >= 6 -> x + 2y = 2, 3x + y = 6 -> (2, 0): 2.
+  lp.set_row_bounds(r, 6, kInf);
+  EXPECT_NEAR(lp.certified_min(), 2.0, 1e-9);
+  lp.set_coef(r, y, 3);  // 3x + 3y >= 6: x + y >= 2
+  EXPECT_NEAR(lp.certified_min(), 2.0, 1e-9);
+  // Infeasible (x + y <= 1 against x + y >= 2): no certificate, -inf, never a finite claim.
+  lp.add_row(-kInf, 1, {{x, 1}, {y, 1}});
+  EXPECT_EQ(lp.certified_min(), -kInf);
+  EXPECT_THROW(lp.add_col(0, kInf, 1), std::logic_error);
+}
+
 }  // namespace diviml

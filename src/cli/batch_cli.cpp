@@ -108,6 +108,7 @@ void add_batch_json(nlohmann::json& j, const BatchSplit& split, const BatchRefer
                 {"micro_batch_sizes", split.sizes()},
                 {"load_balance_bound_s", seconds(ref.bound.load_balance)},
                 {"micro_batch_bound_s", seconds(ref.bound.micro_batch)},
+                {"micro_batch_count_bound_s", seconds(ref.bound.micro_batch_count)},
                 {"split_bound_s", seconds(ref.bound.best)},
                 {"fastest_device_s", ref.fastest_device_s},
                 {"speedup_over_fastest_device", ref.fastest_device_s / makespan},
@@ -133,12 +134,17 @@ void report_split_batch_bound(const ModelArgs& model, int threads, double milp_t
     (*json)["batch_split"] = {{"batch", model.batch},
                               {"load_balance_s", bb.load_balance},
                               {"micro_batch_s", bb.micro_batch},
+                              {"micro_batch_count_s", bb.micro_batch_count},
+                              {"weakest_count", bb.weakest_count},
                               {"lower_bound_s", bb.best}};
     return;
   }
   fmt::print("over every split of the batch of {} into micro-batches (schedule --micro-batches):\n", model.batch);
   fmt::print("  {:<44} {:>12}\n", "load balance at the cheapest rate per sample", format_seconds(bb.load_balance));
   fmt::print("  {:<44} {:>12}\n", "one micro-batch (the per-sample bound)", format_seconds(bb.micro_batch));
+  if (bb.weakest_count > 0)
+    fmt::print("  {:<44} {:>12}  (least at {} micro-batches)\n", "launches per micro-batch vs largest micro-batch",
+               format_seconds(bb.micro_batch_count), bb.weakest_count);
   fmt::print("  {:<44} {:>12}\n", "lower bound (best)", format_seconds(bb.best));
 }
 

@@ -225,6 +225,50 @@ double approx_gcd(double a, double b, double tol) {
 
 }  // namespace
 
+DeviceWindows device_windows(const Problem& pb) {
+  const Graph& g = pb.graph();
+  const int N = pb.num_ops(), K = pb.num_devices();
+  std::vector<OpId> all(N);
+  std::vector<int> local(N);
+  for (OpId v = 0; v < N; ++v) all[v] = local[v] = v;
+  const std::vector<double> ef = earliest_finish(pb, all, local, kNoOp, -1, /*inputs_from_io=*/true);
+  // rest[v * K + k]: the least time from v's finish on k to the end of the schedule.
+  std::vector<double> rest(static_cast<size_t>(N) * K, kInf);
+  const std::vector<OpId>& topo = g.topo_order();
+  for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+    const OpId v = *it;
+    for (int k = 0; k < K; ++k) {
+      if (!pb.can_run(v, k)) continue;
+      double r = 0;
+      for (TensorId t : g.ops[v].outputs) {
+        const Tensor& x = g.tensors[t];
+        if (x.is_graph_output) r = std::max(r, timing::output_delivered(pb, x.bytes, k, 0.0));
+        for (OpId w : x.consumers) {
+          double via = kInf;
+          for (int k2 = 0; k2 < K; ++k2)
+            if (pb.can_run(w, k2))
+              via = std::min(via, timing::transfer_finish(pb, x.bytes, k, k2, 0.0) + pb.exec(w, k2) +
+                                      rest[static_cast<size_t>(w) * K + k2]);
+          r = std::max(r, via);
+        }
+      }
+      rest[static_cast<size_t>(v) * K + k] = r;
+    }
+  }
+  DeviceWindows w;
+  w.head.assign(K, kInf);
+  w.tail.assign(K, kInf);
+  for (OpId v = 0; v < N; ++v)
+    for (int k = 0; k < K; ++k) {
+      const size_t i = static_cast<size_t>(v) * K + k;
+      if (!std::isfinite(ef[i])) continue;
+      // Lowered by a rounding margin: ef - exec need not give back the ready time exactly.
+      w.head[k] = std::min(w.head[k], std::max(0.0, (ef[i] - pb.exec(v, k)) * (1 - 1e-12)));
+      w.tail[k] = std::min(w.tail[k], rest[i] * (1 - 1e-12));
+    }
+  return w;
+}
+
 double common_time_unit(const Problem& pb) {
   // Every latency is a sum of op times, transfer times, input arrivals and output deliveries
   // (the as-soon-as-possible timing of the simulator starts each op at 0 or at a finish plus a
@@ -463,6 +507,8 @@ LatencyBounds latency_lower_bounds(const Problem& pb, const BoundOptions& opt) {
     SeriesDpOptions so;
     so.max_nodes = opt.series_max_nodes;
     so.max_module_pairs = opt.series_max_module_pairs;
+    so.milp_fallback = opt.series_milp;
+    so.bnb_max_nodes = opt.series_bnb_max_nodes;
     so.interrupt = opt.interrupt;
     const SeriesDpResult r = series_dp(pb, so);
     lb.series_dp = r.bound;

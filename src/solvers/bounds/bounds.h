@@ -30,6 +30,10 @@ struct BoundOptions {
   bool series_dp = false;
   long long series_max_nodes = 20000;
   long long series_max_module_pairs = 400;
+  /// false: the series DP's modules are solved by the branch and bound alone, under
+  /// series_bnb_max_nodes (no CBC; what it does not prove keeps its closed-form bound).
+  bool series_milp = true;
+  long long series_bnb_max_nodes = 200000;
   const std::atomic<bool>* interrupt = nullptr;
 };
 
@@ -59,6 +63,17 @@ SolveStatus certified_status(SolveStatus status, double makespan, double lower_b
 /// integer multiple of u (integer task graphs), or 0 when there is none worth using. Every
 /// schedule's latency is then a multiple of u, so a lower bound rounds up to it.
 double common_time_unit(const Problem& pb);
+
+/// Per device k, a window that holds every op any schedule runs on k: no op starts on k before
+/// head[k] (the least earliest start over the ops k can run, with transfers and the inputs'
+/// arrival from the I/O device) and after any op on k finishes the schedule lasts at least
+/// tail[k] (the least, over those ops, of the cheapest rest of a path to the end: transfers,
+/// later ops, the outputs' delivery). A device that runs anything is busy within
+/// [head, latency - tail]. +inf for a device that can run no op.
+struct DeviceWindows {
+  std::vector<double> head, tail;
+};
+DeviceWindows device_windows(const Problem& pb);
 
 /// Critical path at the fastest devices over `ops` (edges from outside the set ignored).
 double module_critical_path(const Problem& pb, const std::vector<OpId>& ops);

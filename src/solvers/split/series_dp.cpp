@@ -160,7 +160,8 @@ void Solver::build_modules() {
           if (g_.tensors[t].is_graph_output) md.path = false;
     }
     const long long pairs = md.path ? 0 : count_incomparable_pairs(g_, md.ops);
-    md.too_large = !md.path && (pairs > opt_.max_module_pairs || static_cast<long long>(md.ops.size()) > 5000);
+    md.too_large = !md.path && (pairs > opt_.max_module_pairs || static_cast<long long>(md.ops.size()) > 5000 ||
+                                 (!opt_.milp_fallback && static_cast<int>(md.ops.size()) > opt_.bnb_max_ops));
     md.cp = module_critical_path(pb_, md.ops);
     md.w = md.ops.size() > 1 ? load_balance_bound(pb_, md.ops) : 0;
     // Signature: per local op its times, weight, local inputs (producer, bytes), entry reads,
@@ -464,7 +465,7 @@ void Solver::solve_module(int i, int e, int x, double L) {
     else if (bnb->status == SolveStatus::TimeLimit) timing_dependent_ = true;
     else bound = bnb->bound;  // node budget (reproducible) or interrupt
   }
-  if (!r && !infeasible) {
+  if (!r && !infeasible && opt_.milp_fallback) {
     r = run_milp(md, ctx, x, L, bnb ? &*bnb : nullptr, warm);
     if (!r && bnb && !bnb->device.empty()) r = bnb;  // beyond the MILP: the search's incumbent
   }
@@ -650,6 +651,7 @@ std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
   put(opt.bnb_max_ops);
   put(opt.bnb_max_nodes);
   put(opt.solve_milps);
+  put(opt.milp_fallback);
   put(K);
   put(pb.io_device());
   put(g.num_ops());

@@ -32,6 +32,9 @@ struct SeriesDpOptions {
   double module_time_limit_s = 30;
   /// false: closed-form pair bounds only (no module solve).
   bool solve_milps = true;
+  /// false: no CBC at all; modules above bnb_max_ops, and those the branch and bound does not
+  /// prove within its budget, keep their closed-form bounds (cheap, for bounds asked many times).
+  bool milp_fallback = true;
   /// Whole-run limit (seconds, wall clock): past it no further MILP is started; the bound stays
   /// valid but may then depend on timing. Infinite for the certified bound policy.
   double time_limit_s = std::numeric_limits<double>::infinity();
