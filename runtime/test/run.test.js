@@ -191,6 +191,35 @@ test('profile: a CSV that schedule --profile reads, and a calibrated platform', 
   assert.match(s.stdout, /latency/);
 });
 
+test('profile --batch-sizes: times per batch size that schedule --batch reads', () => {
+  const model = path.join(DATA, 'squeezenet1_0.onnx');
+  const csv = path.join(tmp, 'sq.sizes.csv');
+  ok(DIVIML, ['profile', model, '--device', 'cpu0=cpu:1', '--random-weights', '2', '--runs', '2', '--warmup', '0',
+    '--batch-sizes', '3,1', '-o', csv]);
+  const rows = fs.readFileSync(csv, 'utf8').trim().split('\n');
+  assert.strictEqual(rows[0], 'op_name,device,batch,seconds');
+  const sum = { 1: 0, 3: 0 };
+  let n = 0;
+  for (const row of rows.slice(1)) {
+    const [, dev, b, s] = row.split(',');
+    assert.strictEqual(dev, 'cpu0');
+    sum[b] += Number(s);
+    ++n;
+  }
+  assert.strictEqual(n % 2, 0);
+  // Three samples are three times the work on one core: measured, not scaled by the model.
+  assert.ok(sum[3] > 1.5 * sum[1], `batch 3 ${sum[3]} s against batch 1 ${sum[1]} s`);
+  // schedule --batch 3 on one device runs every op at its measured batch-3 time.
+  const out = path.join(tmp, 'sq.b3.json');
+  ok(DIVIML, ['schedule', model, '--platform', 'local-cpu:1', '--profile', csv, '--batch', '3', '--method', 'heft',
+    '-q', '--no-bound', '-o', out]);
+  const latency = JSON.parse(fs.readFileSync(out, 'utf8')).makespan_s;
+  assert.ok(Math.abs(latency - sum[3]) <= 1e-6 * sum[3], `latency ${latency} s against the batch-3 rows' ${sum[3]} s`);
+  const bad = sh(DIVIML, ['profile', model, '--device', 'cpu0=cpu:1', '--batch-sizes', '0', '-o', csv]);
+  assert.notStrictEqual(bad.status, 0);
+  assert.match(bad.stderr, /--batch-sizes/);
+});
+
 test('local-cpu:N: a platform preset; a bad N is one clear error', () => {
   const r = ok(DIVIML, ['schedule', path.join(DATA, 'resnet18.onnx'), '--platform', 'local-cpu:2', '-q', '--bound-milp-time', '0']);
   assert.match(r.stdout, /cpu0/);

@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +25,8 @@
 #include "frontend/onnx_op_rules.h"
 #include "platform/calibrate.h"
 #include "report/latency_report.h"
+#include "problem/batch_rule.h"
+#include "report/batch_partition.h"
 #include "report/partition.h"
 
 namespace diviml::cli {
@@ -38,6 +41,7 @@ struct ProfileArgs {
   std::vector<std::string> devices;
   std::string out, calibrate, platform, work_dir, runtime_dir;
   int runs = 10, warmup = 2;
+  std::vector<int> batch_sizes;  ///< --batch-sizes (empty: --batch alone)
   std::optional<long> random_weights;
   bool no_pin = false;
 };
@@ -126,6 +130,58 @@ bool write_chain_plan(const std::string& model, const Graph& g, const std::strin
   return true;
 }
 
+/// Per device and op, seconds of one profiled run of a plan directory: its kernels only (what the
+/// roofline models, for --calibrate), and with the share of the run outside kernels (the CSV, so
+/// that the ops add up to the measured whole run). Prints one summary line per device.
+struct OpTimes {
+  std::map<std::string, std::map<std::string, double>> measured, kernel_only;
+};
+
+OpTimes attribute_kernels(const json& raw, const std::string& plan_dir, const Graph& g, int runs,
+                          const std::string& at) {
+  const KernelNames names((fs::path(plan_dir) / "whole.onnx").string());
+  std::unordered_map<std::string, std::string> op_of_node;
+  for (const Op& op : g.ops) {
+    if (op.fused.empty()) op_of_node[op.name] = op.name;
+    for (const auto& f : op.fused) op_of_node[f] = op.name;
+  }
+  OpTimes t;
+  for (const auto& d : raw["devices"]) {
+    const std::string dev = d["name"];
+    auto& m = t.measured[dev];
+    std::string last_op;
+    double unattributed = 0;
+    size_t kernels = 0;
+    for (const auto& k : d["kernels"]) {
+      const std::string node = names.node_of(k["name"]);
+      auto it = op_of_node.find(node);
+      const double s = k["seconds"];
+      ++kernels;
+      if (it == op_of_node.end()) {
+        unattributed += s;
+        if (!last_op.empty()) m[last_op] += s;
+        continue;
+      }
+      m[it->second] += s;
+      last_op = it->second;
+    }
+    // Medians per kernel do not add up to the median run (noise is skewed); the share outside
+    // kernels is what makes the ops add up to the measured whole-model latency.
+    const double wall = d["wall_s"], ksum = d["kernel_sum_s"];
+    double attributed = 0;
+    for (const auto& [op, s] : m) attributed += s;
+    const double share = m.empty() ? 0 : std::max(0.0, wall - attributed) / static_cast<double>(m.size());
+    t.kernel_only[dev] = m;
+    for (auto& [op, s] : m) s += share;
+    fmt::print("{}{} ({}:{}, {}): whole model {} median of {} runs; kernels: median run {}, sum of medians {}; {} kernels "
+               "on {} of {} ops ({} in kernels ORT added), {} per op outside kernels\n",
+               dev, at, d["provider"].get<std::string>(), d["threads"].get<int>(), d["affinity"].get<std::string>(),
+               format_seconds(wall), runs, format_seconds(ksum), format_seconds(attributed), kernels, m.size(),
+               g.num_ops(), format_seconds(unattributed), format_seconds(share));
+  }
+  return t;
+}
+
 void print_errors(const char* title, const std::vector<ClassError>& errs) {
   fmt::print("  {}:", title);
   for (size_t i = 0; i < errs.size(); ++i) {
@@ -147,6 +203,11 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("-o,--out", a->out, "profile CSV to write (op_name,device,seconds)")->required();
   cmd->add_option("--runs", a->runs, "profiled runs per device (medians are written)")->check(CLI::Range(1, 10000));
   cmd->add_option("--warmup", a->warmup, "runs before measuring")->check(CLI::Range(0, 10000));
+  cmd->add_option("--batch-sizes", a->batch_sizes,
+                  "profile the model at each of these batch sizes, e.g. 1,4,16 (the CSV gets a batch column; "
+                  "--batch B alone profiles at B)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1048576));
   cmd->add_option("--random-weights", a->random_weights, "seed: deterministic random weights when the model's are absent");
   cmd->add_option("--calibrate", a->calibrate, "also fit the roofline's per-class efficiencies and write this platform JSON");
   cmd->add_option("-p,--platform", a->platform, "platform to calibrate (default local-cpu:N, N = number of --device)");
@@ -168,7 +229,12 @@ void add_profile_command(CLI::App& app) {
       dev_names.push_back(d.substr(0, eq));
     }
     std::vector<std::string> warnings;
-    const auto g = a->model.load_graph();
+    const auto g = a->model.load_sample();  // the op names the CSV uses, at every batch size
+    std::vector<int> sizes = a->batch_sizes.empty() ? std::vector<int>{a->model.batch} : a->batch_sizes;
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    // The batch column whenever a size other than the model as loaded is asked for.
+    const bool batch_column = !a->batch_sizes.empty() || a->model.batch > 1;
 
     // A runnable copy of the whole model (and its weights) through the partitioner: one device.
     const bool temp = a->work_dir.empty();
@@ -193,78 +259,71 @@ void add_profile_command(CLI::App& app) {
     LoadOptions lo = a->model.load_options(&warnings);
     if (cmd->count("--granularity") > 0) po.granularity = lo.granularity;
     po.input_shapes = lo.input_shapes;
-    partition_onnx(model, sp, "(profile)", work, po);
-    const std::string raw_file = (fs::path(work) / "profile_raw.json").string();
-    std::vector<std::string> args{work, "--out", raw_file, "--runs", std::to_string(a->runs), "--warmup", std::to_string(a->warmup)};
-    // The same model cut where exactly one tensor crosses, into segments that alternate between
-    // two devices: run against the whole model, it measures what a cut costs (profile.js).
-    if (dev_names.size() >= 2) {
-      const std::string chain = (fs::path(work) / "chain").string();
-      try {
-        if (write_chain_plan(model, *g, dev_names[0], dev_names[1], chain, po)) args.insert(args.end(), {"--chain", chain});
-        else fmt::print("note: no point where one tensor alone is live; the cost of a cut is not measured\n");
-      } catch (const InputError& e) {  // the hand-over is still measured; the link then has no dispatch term
-        fmt::print("note: cannot cut the model into a chain ({}); the cost of a cut is not measured\n", e.what());
-      }
-    }
-    for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
-    if (a->random_weights) args.insert(args.end(), {"--random-weights", std::to_string(*a->random_weights)});
-    if (a->no_pin) args.push_back("--no-pin");
-    if (const int rc = run_node_script(rt, "profile.js", args); rc != 0) {
-      std::fflush(stdout);
-      std::exit(rc);  // profile.js printed the reason
-    }
-    const json raw = json::parse(read_file_text(raw_file));
 
-    // Kernels -> ONNX nodes -> diviml ops.
-    const KernelNames names((fs::path(work) / "whole.onnx").string());
-    std::unordered_map<std::string, std::string> op_of_node;
-    for (const Op& op : g->ops) {
-      if (op.fused.empty()) op_of_node[op.name] = op.name;
-      for (const auto& f : op.fused) op_of_node[f] = op.name;
-    }
-    // device -> op -> seconds: kernels only (what the roofline models, for --calibrate), and with
-    // the share of the run outside kernels (the CSV, so that ops add up to the whole run).
-    std::map<std::string, std::map<std::string, double>> measured, kernel_only;
     std::ofstream csv(a->out, std::ios::trunc);
     if (!csv) throw InputError(fmt::format("{}: cannot write", a->out));
-    csv << "op_name,device,seconds\n";
-    for (const auto& d : raw["devices"]) {
-      const std::string dev = d["name"];
-      auto& m = measured[dev];
-      std::string last_op;
-      double unattributed = 0;
-      size_t kernels = 0;
-      for (const auto& k : d["kernels"]) {
-        const std::string node = names.node_of(k["name"]);
-        auto it = op_of_node.find(node);
-        const double s = k["seconds"];
-        ++kernels;
-        if (it == op_of_node.end()) {
-          unattributed += s;
-          if (!last_op.empty()) m[last_op] += s;
-          continue;
-        }
-        m[it->second] += s;
-        last_op = it->second;
+    csv << (batch_column ? "op_name,device,batch,seconds\n" : "op_name,device,seconds\n");
+    json first_raw;
+    OpTimes first;
+    for (size_t si = 0; si < sizes.size(); ++si) {
+      const int b = sizes[si];
+      // At b > 1 the model is rewritten with axis 0 of its inputs and outputs at b and cut from
+      // there (its weights read where the model keeps them).
+      std::string plan_dir = work, runnable = model;
+      PartitionOptions pob = po;
+      if (b > 1) {
+        plan_dir = (fs::path(work) / fmt::format("batch{}", b)).string();
+        runnable = (fs::path(work) / fmt::format("model.batch{}.onnx", b)).string();
+        fs::create_directories(work);
+        write_model_at_batch(model, b, po.input_shapes, runnable);
+        pob.input_shapes.clear();
+        pob.external_data_dir = fs::absolute(fs::path(model)).parent_path().string();
       }
-      // Medians per kernel do not add up to the median run (noise is skewed); the share outside
-      // kernels is what makes the ops add up to the measured whole-model latency.
-      const double wall = d["wall_s"], ksum = d["kernel_sum_s"];
-      double attributed = 0;
-      for (const auto& [op, s] : m) attributed += s;
-      const double share = m.empty() ? 0 : std::max(0.0, wall - attributed) / static_cast<double>(m.size());
-      kernel_only[dev] = m;
-      for (auto& [op, s] : m) s += share;
-      for (const Op& op : g->ops) csv << op.name << "," << dev << "," << fmt::format("{:.9g}", m.count(op.name) ? m[op.name] : 0.0) << "\n";
-      fmt::print("{} ({}:{}, {}): whole model {} median of {} runs; kernels: median run {}, sum of medians {}; {} kernels "
-                 "on {} of {} ops ({} in kernels ORT added), {} per op outside kernels\n",
-                 dev, d["provider"].get<std::string>(), d["threads"].get<int>(), d["affinity"].get<std::string>(),
-                 format_seconds(wall), a->runs, format_seconds(ksum), format_seconds(attributed), kernels, m.size(),
-                 g->num_ops(), format_seconds(unattributed), format_seconds(share));
+      partition_onnx(runnable, sp, "(profile)", plan_dir, pob);
+      const std::string raw_file = (fs::path(plan_dir) / "profile_raw.json").string();
+      std::vector<std::string> args{plan_dir, "--out", raw_file, "--runs", std::to_string(a->runs), "--warmup", std::to_string(a->warmup)};
+      // The same model cut where exactly one tensor crosses, into segments that alternate between
+      // two devices: run against the whole model, it measures what a cut costs (profile.js). The
+      // links are measured once, with the first size.
+      if (dev_names.size() >= 2 && si == 0) {
+        const std::string chain = (fs::path(work) / "chain").string();
+        try {
+          if (b == 1 && write_chain_plan(model, *g, dev_names[0], dev_names[1], chain, po))
+            args.insert(args.end(), {"--chain", chain});
+          else if (b == 1)
+            fmt::print("note: no point where one tensor alone is live; the cost of a cut is not measured\n");
+          else
+            fmt::print("note: the cost of a cut is measured at batch 1 only (not asked for here)\n");
+        } catch (const InputError& e) {  // the hand-over is still measured; the link then has no dispatch term
+          fmt::print("note: cannot cut the model into a chain ({}); the cost of a cut is not measured\n", e.what());
+        }
+      }
+      for (const auto& d : a->devices) args.insert(args.end(), {"--device", d});
+      if (a->random_weights) args.insert(args.end(), {"--random-weights", std::to_string(*a->random_weights)});
+      if (a->no_pin) args.push_back("--no-pin");
+      if (const int rc = run_node_script(rt, "profile.js", args); rc != 0) {
+        std::fflush(stdout);
+        std::exit(rc);  // profile.js printed the reason
+      }
+      json raw = json::parse(read_file_text(raw_file));
+      OpTimes times = attribute_kernels(raw, plan_dir, *g, a->runs, batch_column ? fmt::format(" at batch {}", b) : "");
+      for (auto& [dev, m] : times.measured)
+        for (const Op& op : g->ops) {
+          csv << op.name << "," << dev << ",";
+          if (batch_column) csv << b << ",";
+          csv << fmt::format("{:.9g}", m.count(op.name) ? m[op.name] : 0.0) << "\n";
+        }
+      if (si == 0) {
+        first_raw = std::move(raw);
+        first = std::move(times);
+      }
     }
+    const json& raw = first_raw;
+    auto& measured = first.measured;
+    auto& kernel_only = first.kernel_only;
     if (!csv) throw InputError(fmt::format("{}: error while writing", a->out));
-    fmt::print("profile: {} ({} ops x {} devices)\n", a->out, g->num_ops(), measured.size());
+    fmt::print("profile: {} ({} ops x {} devices{})\n", a->out, g->num_ops(), measured.size(),
+               batch_column ? fmt::format(" x batch sizes {}", fmt::join(sizes, ",")) : "");
     std::optional<Link> link;
     if (raw.contains("transfers")) {
       std::vector<HandoverSample> samples;
@@ -291,13 +350,16 @@ void add_profile_command(CLI::App& app) {
 
     if (a->calibrate.empty()) return;
     Platform p = load_platform(a->platform.empty() ? fmt::format("local-cpu:{}", dev_names.size()) : a->platform);
+    // The roofline is fitted to the first size's kernels, on the graph at that size.
+    const auto g_cal = sizes.front() > 1 ? graph_at_batch(*g, sizes.front()) : g;
+    if (sizes.size() > 1) fmt::print("calibrating against the kernels at batch {}\n", sizes.front());
     for (const auto& n : dev_names) {
       const int k = p.device_index(n);
       if (k < 0) throw InputError(fmt::format("--calibrate: platform '{}' has no device '{}'", p.name, n));
       fmt::print("{}: roofline against the measured kernel times\n", n);
-      print_errors("before", roofline_errors(*g, p.devices[static_cast<size_t>(k)], kernel_only[n]));
-      p.devices[static_cast<size_t>(k)] = calibrate_device(*g, p.devices[static_cast<size_t>(k)], kernel_only[n]);
-      print_errors("after ", roofline_errors(*g, p.devices[static_cast<size_t>(k)], kernel_only[n]));
+      print_errors("before", roofline_errors(*g_cal, p.devices[static_cast<size_t>(k)], kernel_only[n]));
+      p.devices[static_cast<size_t>(k)] = calibrate_device(*g_cal, p.devices[static_cast<size_t>(k)], kernel_only[n]);
+      print_errors("after ", roofline_errors(*g_cal, p.devices[static_cast<size_t>(k)], kernel_only[n]));
     }
     if (link) {
       p.default_intra_server.bandwidth = link->bandwidth;

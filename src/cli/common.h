@@ -36,9 +36,7 @@ struct ModelArgs {
   std::shared_ptr<Problem> load_problem() const;
   /// The Problem of one sample (the graph as loaded, batch 1), whatever `batch` says.
   std::shared_ptr<Problem> load_sample_problem() const;
-
- private:
-  std::shared_ptr<Graph> load_sample() const;  ///< the graph as loaded (batch 1)
+  std::shared_ptr<Graph> load_sample() const;  ///< the graph as loaded (batch 1), whatever `batch` says
 };
 
 /// --time-limit --threads --seed --max-part-pairs --max-part-ops --quiet.

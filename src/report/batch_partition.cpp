@@ -65,6 +65,19 @@ void batch_inputs(onnx::GraphProto& g, const std::unordered_set<std::string>& in
   }
 }
 
+/// The model at batch b (see write_model_at_batch).
+onnx::ModelProto at_batch(const onnx::ModelProto& src, const std::unordered_set<std::string>& inits, int64_t b,
+                          const std::map<std::string, std::vector<int64_t>>& shapes, const std::string& model) {
+  onnx::ModelProto whole = src;
+  onnx::GraphProto& g = *whole.mutable_graph();
+  g.clear_value_info();  // per-sample shapes: ONNX Runtime infers those at batch b
+  batch_inputs(g, inits, b, shapes, model);
+  for (auto& v : *g.mutable_output())  // an output without a shape keeps none (ONNX Runtime infers it)
+    if (v.type().tensor_type().has_shape() && v.type().tensor_type().shape().dim_size() > 0)
+      set_batch_dim(v, b, model, "output");
+  return whole;
+}
+
 onnx::TensorProto int64_initializer(const std::string& name, int64_t value) {
   onnx::TensorProto t;
   t.set_name(name);
@@ -169,15 +182,7 @@ PartitionResult partition_split_batch(const std::string& model_path, const json&
         if (a.has_g() || a.graphs_size() > 0)
           throw InputError(fmt::format("{}: node '{}' ({}) has a subgraph: a split batch cannot copy it", model_path,
                                        n.name(), n.op_type()));
-  onnx::ModelProto whole = src;
-  {
-    onnx::GraphProto& g = *whole.mutable_graph();
-    g.clear_value_info();  // per-sample shapes: ONNX Runtime infers those at batch B
-    batch_inputs(g, inits, batch, opt.input_shapes, model_path);
-    for (auto& v : *g.mutable_output())  // an output without a shape keeps none (ONNX Runtime infers it)
-      if (v.type().tensor_type().has_shape() && v.type().tensor_type().shape().dim_size() > 0)
-        set_batch_dim(v, batch, model_path, "output");
-  }
+  const onnx::ModelProto whole = at_batch(src, inits, batch, opt.input_shapes, model_path);
   onnx::ModelProto split = whole;
   onnx::GraphProto& g = *split.mutable_graph();
   g.clear_node();
@@ -347,6 +352,15 @@ PartitionResult partition_split_batch(const std::string& model_path, const json&
   out << res.plan.dump(2) << "\n";
   if (!out) throw InputError(fmt::format("{}: error while writing", res.plan_file));
   return res;
+}
+
+void write_model_at_batch(const std::string& model_path, int b,
+                          const std::map<std::string, std::vector<int64_t>>& input_shapes, const std::string& out_path) {
+  if (b < 1) throw InputError(fmt::format("batch size must be at least 1 (got {})", b));
+  const onnx::ModelProto src = onnx_rules::read_model(model_path);
+  std::unordered_set<std::string> inits;
+  for (const auto& t : src.graph().initializer()) inits.insert(t.name());
+  write_model(at_batch(src, inits, b, input_shapes, model_path), out_path);
 }
 
 }  // namespace diviml

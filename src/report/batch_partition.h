@@ -6,7 +6,10 @@
 // any schedule (partition.h), so every segment is plain ONNX and the runner needs nothing new.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,5 +29,13 @@ bool is_split_batch_schedule(const nlohmann::json& schedule);
 PartitionResult partition_split_batch(const std::string& model_path, const nlohmann::json& schedule,
                                       const std::string& schedule_origin, const std::string& out_dir,
                                       const PartitionOptions& opt = {});
+
+/// Writes the per-sample model `model_path` at batch `b` to `out_path`: axis 0 of every graph input
+/// (after the --input-shape overrides) and of every output with a shape set to b, the per-sample
+/// value_info dropped (ONNX Runtime infers it). Weights stay where the model keeps them (external
+/// data relative to the model's directory: partition with external_data_dir set to it). Throws
+/// InputError when axis 0 is not a batch axis (as partition_split_batch).
+void write_model_at_batch(const std::string& model_path, int b,
+                          const std::map<std::string, std::vector<int64_t>>& input_shapes, const std::string& out_path);
 
 }  // namespace diviml
