@@ -22,7 +22,8 @@
 //    also at least the latency bound of one inference whose ops take their least time over
 //    those sizes and whose tensors are ceil(B/m) samples. The latency is at
 //    least the max of the two for the m the schedule uses, hence at least the least such max over
-//    m. The m above kCountedSingly are taken together (sum_k n in [m_lo, B]).
+//    m. The m above kCountedSingly are taken in groups [m_lo, 2 m_lo - 1] (sum_k n in the group,
+//    micro-batches of at most B - m_lo + 1 samples, the largest at least ceil(B / m_hi)).
 #include "solvers/batch/batch_bound.h"
 
 #include <algorithm>
@@ -38,7 +39,7 @@ namespace diviml {
 namespace {
 
 /// Numbers of micro-batches bounded one by one; above it, all together.
-constexpr int kCountedSingly = 32;
+constexpr int kCountedSingly = 6;
 /// Devices up to which the LP is solved per set of used devices (2^K - 1 LPs) with their windows.
 constexpr int kMaxWindowedDevices = 4;
 /// Branch-and-bound nodes per module solve of the series DP of one micro-batch.
@@ -184,7 +185,11 @@ double micro_batch_count_bound(const Problem& per_sample, const std::vector<std:
     return std::isfinite(value) ? value : 0.0;
   };
   for (int m = 1; m <= std::min(batch, kCountedSingly); ++m) add(m, m);
-  if (batch > kCountedSingly) add(kCountedSingly + 1, batch);
+  for (int lo = kCountedSingly + 1; lo <= batch;) {
+    const int hi = std::min(batch, 2 * lo - 1);
+    add(lo, hi);
+    lo = hi + 1;
+  }
   std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.value < b.value; });
 
   // The series DP as a bound of one micro-batch, asked once per group: the branch and bound alone
