@@ -91,7 +91,6 @@ double counted_load_bound(const Problem& per_sample, const std::vector<std::vect
   BoxedLp lp;
   std::vector<std::vector<std::pair<int, double>>> load(K);
   double t_max = 0;
-  std::vector<int> cost_cols;
   for (OpId v = 0; v < N; ++v) {
     std::vector<std::pair<int, double>> samples, counts;
     double op_max = 0;
@@ -143,8 +142,9 @@ double largest_micro_batch_bound(const Problem& per_sample, const std::vector<st
 /// group gets the LP and the closed-form latency bound; then, in increasing order of their max,
 /// the series DP's bound of the largest micro-batch (exact where its modules are proven) until
 /// the next group's max cannot go below the least found.
-double micro_batch_count_bound(const Problem& per_sample, const std::vector<std::vector<double>>& at, int batch,
-                               const BoundOptions& opt, int* weakest) {
+double micro_batch_count_bound(const Problem& per_sample, const std::vector<std::vector<double>>& at,
+                               const std::vector<double>& least_time, int batch, const BoundOptions& opt,
+                               int* weakest) {
   std::vector<std::vector<Line>> lines(at[0].size());
   std::vector<double> p(batch);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -167,11 +167,7 @@ double micro_batch_count_bound(const Problem& per_sample, const std::vector<std:
   // The windows of one sample (ops at their least time over the sizes): a micro-batch's copy of
   // an op starts and ends no more tightly. A device that runs anything loses its head and tail,
   // so per set of used devices the LP adds them; the least over the sets bounds every schedule.
-  std::vector<double> least_time(at[0]);
-  for (const auto& p_b : at)
-    for (size_t i = 0; i < least_time.size(); ++i) least_time[i] = std::min(least_time[i], p_b[i]);
-  const DeviceWindows dw =
-      device_windows(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(least_time)));
+  const DeviceWindows dw = device_windows(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), least_time));
   std::vector<double> window(K);
   for (int k = 0; k < K; ++k) window[k] = std::isfinite(dw.head[k] + dw.tail[k]) ? dw.head[k] + dw.tail[k] : 0.0;
   auto windowed_load = [&](const Group& g) {
@@ -199,13 +195,13 @@ double micro_batch_count_bound(const Problem& per_sample, const std::vector<std:
   series.series_milp = false;
   series.milp_time_limit_s = 0;  // no wall-clock module MILPs: one reproducible value per group
   series.series_bnb_max_nodes = kSeriesNodesPerModule;
+  series.series_dp = per_sample.num_ops() <= kSeriesBoundMaxOps;
   double least = kInf;
   *weakest = 0;
   for (const Group& g : groups) {
     if (g.value >= least) break;  // every later group is at least this
     double value = std::max(g.value, windowed_load(g));
     if (value >= least) continue;
-    series.series_dp = per_sample.num_ops() <= kSeriesBoundMaxOps;
     if (series.series_dp && !(opt.interrupt && opt.interrupt->load()))
       value = std::max(value, largest_micro_batch_bound(per_sample, at, batch, g.m_lo, g.m_hi, series));
     if (value < least) {
@@ -216,43 +212,48 @@ double micro_batch_count_bound(const Problem& per_sample, const std::vector<std:
   return std::isfinite(least) ? least : 0.0;
 }
 
+/// Per op and device over the sizes 1..batch, from one costing of the graph per size: the least
+/// time, the least time per sample, and (keep_sizes) every size's times.
+struct TimesOverSizes {
+  std::vector<double> least_time, rate;
+  std::vector<std::vector<double>> at;  // [b - 1][v * K + k]
+};
+
+TimesOverSizes times_over_sizes(const Problem& per_sample, int batch, bool keep_sizes) {
+  const size_t cells = static_cast<size_t>(per_sample.num_ops()) * per_sample.num_devices();
+  TimesOverSizes t;
+  t.least_time.assign(cells, kInf);
+  t.rate.assign(cells, kInf);
+  for (int b = 1; b <= batch; ++b) {
+    std::vector<double> p = exec_at_batch(per_sample, b);
+    for (size_t i = 0; i < cells; ++i) {
+      t.least_time[i] = std::min(t.least_time[i], p[i]);
+      t.rate[i] = std::min(t.rate[i], p[i] / b);
+    }
+    if (keep_sizes) t.at.push_back(std::move(p));
+  }
+  return t;
+}
+
 }  // namespace
 
 std::vector<double> per_sample_rates(const Problem& per_sample, int batch) {
-  std::vector<double> rate(static_cast<size_t>(per_sample.num_ops()) * per_sample.num_devices(), kInf);
-  for (int b = 1; b <= batch; ++b) {
-    const std::vector<double> p = exec_at_batch(per_sample, b);
-    for (size_t i = 0; i < p.size(); ++i) rate[i] = std::min(rate[i], p[i] / b);
-  }
-  return rate;
+  return times_over_sizes(per_sample, batch, false).rate;
 }
 
 BatchBound batch_latency_bound(const Problem& per_sample, int batch, const BoundOptions& opt) {
   if (batch < 1) throw InputError("batch size must be at least 1");
   BatchBound r;
-  const size_t cells = static_cast<size_t>(per_sample.num_ops()) * per_sample.num_devices();
-  // Per op and device over the sizes 1..batch: the least time and the least time per sample
-  // (one costing of the graph per size; every size's times kept for the count term).
-  std::vector<double> least_time(cells, kInf), rate(cells, kInf);
-  const bool counted = batch <= kMaxCountedBatch;
-  std::vector<std::vector<double>> at;
-  for (int b = 1; b <= batch; ++b) {
-    std::vector<double> p = exec_at_batch(per_sample, b);
-    for (size_t i = 0; i < cells; ++i) {
-      least_time[i] = std::min(least_time[i], p[i]);
-      rate[i] = std::min(rate[i], p[i] / b);
-    }
-    if (counted) at.push_back(std::move(p));
-  }
+  const bool counted = batch > 1 && batch <= kMaxCountedBatch;
+  TimesOverSizes t = times_over_sizes(per_sample, batch, counted);
   // One micro-batch: each op at its least time over the sizes.
-  r.micro_batch =
-      latency_lower_bounds(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(least_time)), opt).best;
+  r.micro_batch = latency_lower_bounds(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), t.least_time), opt).best;
+  if (counted) r.micro_batch_count = micro_batch_count_bound(per_sample, t.at, t.least_time, batch, opt, &r.weakest_count);
 
   // Op v at B r[v][k] on device k (the whole batch at the cheapest rate per sample).
-  for (double& t : rate) t *= batch;
-  const Problem rated_pb(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(rate));
+  for (double& x : t.rate) x *= batch;
+  const Problem rated_pb(per_sample.graph_ptr(), per_sample.platform_ptr(), std::move(t.rate));
   r.load_balance = latency_lower_bounds(rated_pb, BoundOptions{}).load_balance;
-  if (counted && batch > 1) r.micro_batch_count = micro_batch_count_bound(per_sample, at, batch, opt, &r.weakest_count);
   r.best = std::max({r.micro_batch, r.load_balance, r.micro_batch_count});
   return r;
 }
