@@ -26,6 +26,8 @@
 //    micro-batches of at most B - m_lo + 1 samples, the largest at least ceil(B / m_hi)).
 #include "solvers/batch/batch_bound.h"
 
+#include "solvers/batch/micro_batch_patterns.h"
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -170,13 +172,36 @@ double micro_batch_count_bound(const Problem& per_sample, const std::vector<std:
   const DeviceWindows dw = device_windows(Problem(per_sample.graph_ptr(), per_sample.platform_ptr(), least_time));
   std::vector<double> window(K);
   for (int k = 0; k < K; ++k) window[k] = std::isfinite(dw.head[k] + dw.tail[k]) ? dw.head[k] + dw.tail[k] : 0.0;
+  PatternBoundRequest patterns;
+  patterns.per_sample = &per_sample;
+  patterns.at = &at;
+  patterns.batch = batch;
+  patterns.window = window;
+  const PathForest forest = path_forest(per_sample, least_time);
+  patterns.forest = &forest;
+  patterns.interrupt = opt.interrupt;
+  // Per set of used devices the count LP, then (in increasing order of the LP, while it can still
+  // lower the least) the pattern bound above it.
   auto windowed_load = [&](const Group& g) {
     if (K > kMaxWindowedDevices) return 0.0;
-    double value = kInf;
+    std::vector<std::pair<double, int>> sets;  // (LP, mask)
     std::vector<char> used(K);
-    for (int mask = 1; mask < (1 << K); ++mask) {
+    auto set_used = [&](int mask) {
       for (int k = 0; k < K; ++k) used[k] = (mask >> k) & 1;
-      value = std::min(value, counted_load_bound(per_sample, lines, batch, g.m_lo, g.m_hi, used, window));
+    };
+    for (int mask = 1; mask < (1 << K); ++mask) {
+      set_used(mask);
+      sets.push_back({counted_load_bound(per_sample, lines, batch, g.m_lo, g.m_hi, used, window), mask});
+    }
+    std::sort(sets.begin(), sets.end());
+    double value = kInf;
+    for (const auto& [lp, mask] : sets) {
+      if (lp >= value) break;
+      set_used(mask);
+      patterns.m_lo = g.m_lo;
+      patterns.m_hi = g.m_hi;
+      patterns.used = used;
+      value = std::min(value, std::max(lp, micro_batch_pattern_bound(patterns, lp)));
     }
     return std::isfinite(value) ? value : 0.0;
   };

@@ -46,12 +46,16 @@ void BoxedLp::set_coef(int row, int col, double coef) {
   throw std::logic_error("BoxedLp::set_coef: no such entry");
 }
 
-double BoxedLp::certified_min() const {
-  const int n = num_cols(), m = num_rows();
-  // CLP by columns.
-  std::vector<std::vector<std::pair<int, double>>> cols(n);
-  for (int i = 0; i < m; ++i)
+std::vector<std::vector<std::pair<int, double>>> BoxedLp::by_columns() const {
+  std::vector<std::vector<std::pair<int, double>>> cols(num_cols());
+  for (int i = 0; i < num_rows(); ++i)
     for (const auto& [c, a] : rows_[i]) cols[c].push_back({i, a});
+  return cols;
+}
+
+std::vector<double> BoxedLp::row_duals() const {
+  const int n = num_cols(), m = num_rows();
+  const auto cols = by_columns();  // CLP loads by columns
   std::vector<CoinBigIndex> start{0};
   std::vector<int> index;
   std::vector<double> value;
@@ -76,19 +80,29 @@ double BoxedLp::certified_min() const {
                    rlb.data(), rub.data());
     lp.setOptimizationDirection(1);
     lp.dual();
-    if (!lp.isProvenOptimal()) return -kInfinity;
+    if (!lp.isProvenOptimal()) return {};
     const double* dual = lp.dualRowSolution();
     for (int i = 0; i < m; ++i) y[i] = std::isfinite(dual[i]) ? dual[i] : 0.0;
   } catch (const CoinError&) {
-    return -kInfinity;
+    return {};
   }
-  // Weak duality. y_i > 0 prices row i's lower side (needs a finite lb), y_i < 0 its upper side.
-  double bound = 0;
+  // y_i > 0 prices row i's lower side (needs a finite lb), y_i < 0 its upper side.
   for (int i = 0; i < m; ++i) {
     if (y[i] > 0 && !std::isfinite(row_lb_[i])) y[i] = 0;
     if (y[i] < 0 && !std::isfinite(row_ub_[i])) y[i] = 0;
-    if (y[i] != 0) bound += y[i] * (y[i] > 0 ? row_lb_[i] : row_ub_[i]);
   }
+  return y;
+}
+
+double BoxedLp::certified_min() const {
+  const int n = num_cols(), m = num_rows();
+  std::vector<double> y = row_duals();
+  if (y.empty() && m > 0) return -kInfinity;
+  // Weak duality.
+  const auto cols = by_columns();
+  double bound = 0;
+  for (int i = 0; i < m; ++i)
+    if (y[i] != 0) bound += y[i] * (y[i] > 0 ? row_lb_[i] : row_ub_[i]);
   for (int c = 0; c < n; ++c) {
     double reduced = obj_[c];
     for (const auto& [i, a] : cols[c]) reduced -= a * y[i];

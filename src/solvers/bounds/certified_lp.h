@@ -26,7 +26,13 @@ class BoxedLp {
   /// feasible x. -inf when CLP fails (never a value above the minimum; +inf cannot occur).
   double certified_min() const;
 
+  /// CLP's row duals at its optimum, each clamped to the sign its row allows (as certified_min
+  /// uses them); empty when CLP fails. Multipliers for a Lagrangian bound computed elsewhere.
+  std::vector<double> row_duals() const;
+
  private:
+  /// The entries by column: (row, coefficient).
+  std::vector<std::vector<std::pair<int, double>>> by_columns() const;
   std::vector<double> col_lb_, col_ub_, obj_, row_lb_, row_ub_;
   std::vector<std::vector<std::pair<int, double>>> rows_;
 };

@@ -1,0 +1,395 @@
+// Why the bound holds (docs/batch.md, "Bound"). Take any schedule of latency T <= t_hat of any
+// split into cnt micro-batches, m_lo <= cnt <= m_hi, whose used devices are U. Micro-batch j (b_j
+// samples) runs every op once on one device: its pattern x_j, with w_k(x_j) the time of its ops
+// on k at b_j samples and, for each leaf P of the path forest, pi_P(x_j) the length of P's path
+// under x_j: the leaf's least start (a source leaf: its graph inputs from the I/O device), the
+// ops' times, a transfer wherever two consecutive ops are on different devices, the root's graph
+// outputs back to the I/O device. With no contention pi_P(x_j) <= T <= t_hat for every P and j
+// (x_j is "allowed"), and window[k] + sum_j w_k(x_j) <= T for k in U. For any lambda >= 0 on U
+// with sum <= 1 and any rho,
+//   t_hat >= T >= sum_k lambda_k window[k] + rho B + sum_j (lambda w(x_j) - rho b_j)
+//          >= sum_k lambda_k window[k] + rho B + cnt r,   r = min over b of (a(b) - rho b),
+// where a(b) is at most the least lambda w over the allowed patterns at b samples: for any
+// eta >= 0 per leaf, min over all patterns x of lambda w(x) + sum_P eta_P (pi_P(x) - t_hat) (a
+// Lagrangian of the path limits), which is a sum over the ops and the forest's edges, so a dynamic
+// program over the forest finds it exactly (Pricer). cnt r >= m_lo r (r >= 0) or m_hi r (r < 0).
+// So when that right-hand side exceeds t_hat, no schedule has T <= t_hat. Column generation over
+// the allowed patterns found (its LP the Dantzig-Wolfe master) only chooses lambda and rho, and
+// subgradient steps per size choose eta: the proof is the exact value above, whatever the LP
+// solver's tolerances.
+#include "solvers/batch/micro_batch_patterns.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "solvers/bounds/certified_lp.h"
+
+namespace diviml {
+
+PathForest path_forest(const Problem& per_sample, const std::vector<double>& least_time) {
+  const Graph& g = per_sample.graph();
+  const int N = per_sample.num_ops(), K = per_sample.num_devices();
+  std::vector<double> own(N, 0.0);
+  for (OpId v = 0; v < N; ++v) {
+    double t = kInf;
+    for (int k = 0; k < K; ++k) t = std::min(t, least_time[static_cast<size_t>(v) * K + k]);
+    own[v] = std::isfinite(t) ? t : 0.0;
+  }
+  PathForest f;
+  f.parent.assign(N, kNoOp);
+  f.parent_bytes.assign(N, 0.0);
+  f.head.assign(N, 0.0);
+  std::vector<double> down(N, 0.0);  // least time from v's start to a sink
+  const std::vector<OpId>& topo = g.topo_order();
+  for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+    const OpId v = *it;
+    double after = 0;
+    for (OpId w : g.succ(v))
+      if (f.parent[v] == kNoOp || down[w] > after) {
+        after = down[w];
+        f.parent[v] = w;
+      }
+    down[v] = own[v] + after;
+  }
+  for (OpId v : topo)
+    for (OpId u : g.pred(v)) f.head[v] = std::max(f.head[v], f.head[u] + own[u]);
+  std::vector<char> has_child(N, 0);
+  for (OpId v = 0; v < N; ++v) {
+    if (f.parent[v] == kNoOp) continue;
+    has_child[f.parent[v]] = 1;
+    for (TensorId t : g.ops[v].outputs) {
+      const auto& cs = g.tensors[t].consumers;
+      if (std::find(cs.begin(), cs.end(), f.parent[v]) != cs.end())
+        f.parent_bytes[v] = std::max(f.parent_bytes[v], g.tensors[t].bytes);
+    }
+  }
+  for (OpId v : topo)
+    if (!has_child[v]) f.leaves.push_back(v);
+  return f;
+}
+
+namespace {
+
+/// One micro-batch pattern: its size, time per device and the length of each leaf's path.
+struct Pattern {
+  int b = 0;
+  std::vector<double> work, path;
+  double priced = 0;  ///< q under the multipliers it was priced with
+};
+
+/// The least-priced pattern at each size (the pricing problem of the master).
+class Pricer {
+ public:
+  explicit Pricer(const PatternBoundRequest& req) : req_(req), pb_(*req.per_sample), f_(*req.forest) {
+    const Graph& g = pb_.graph();
+    const int N = pb_.num_ops();
+    input_bytes_.assign(N, {});
+    output_bytes_.assign(N, {});
+    for (OpId v = 0; v < N; ++v) {
+      if (!g.pred(v).empty()) continue;  // only a source leaf's start depends on its device
+      for (TensorId t : g.ops[v].inputs)
+        if (g.tensors[t].producer == kNoOp) input_bytes_[v].push_back(g.tensors[t].bytes);
+    }
+    for (OpId v = 0; v < N; ++v)
+      if (f_.parent[v] == kNoOp)
+        for (TensorId t : g.ops[v].outputs)
+          if (g.tensors[t].is_graph_output) output_bytes_[v].push_back(g.tensors[t].bytes);
+    leaf_index_.assign(N, -1);
+    for (size_t i = 0; i < f_.leaves.size(); ++i) leaf_index_[f_.leaves[i]] = static_cast<int>(i);
+    least_path_.assign(req.batch + 1, 0.0);
+    const std::vector<double> no_load(pb_.num_devices(), 0.0);
+    for (int b = 1; b <= req.batch; ++b) {
+      // The leaves whose paths are longest at the ops' least times, each at its least length
+      // over the placements (transfers included: the pricing with only that leaf weighted).
+      std::vector<std::pair<double, int>> longest = least_paths(b);
+      std::sort(longest.rbegin(), longest.rend());
+      if (longest.empty() || !std::isfinite(longest[0].first)) {
+        least_path_[b] = kInf;
+        continue;
+      }
+      for (size_t i = 0; i < std::min<size_t>(longest.size(), kExactLeaves); ++i) {
+        std::vector<double> only(f_.leaves.size(), 0.0);
+        only[longest[i].second] = 1;
+        least_path_[b] = std::max({least_path_[b], longest[i].first, price(b, no_load, only).priced});
+      }
+    }
+  }
+
+  /// A length that some path of every pattern at b samples reaches: above the latency, no
+  /// pattern of that size is allowed.
+  double least_path(int b) const { return least_path_[b]; }
+
+  /// Whether every op can run on some device of `used`.
+  bool feasible() const {
+    const int K = pb_.num_devices();
+    const std::vector<double>& p = (*req_.at)[0];
+    for (OpId v = 0; v < pb_.num_ops(); ++v) {
+      bool any = false;
+      for (int k = 0; k < K; ++k) any = any || (req_.used[k] && std::isfinite(p[static_cast<size_t>(v) * K + k]));
+      if (!any) return false;
+    }
+    return true;
+  }
+
+  /// The least q = sum lambda_k w_k + sum_P eta_P pi_P at b samples (eta already over m_hi), and
+  /// its pattern.
+  Pattern price(int b, const std::vector<double>& lambda, const std::vector<double>& eta) const {
+    const Graph& g = pb_.graph();
+    const int N = pb_.num_ops(), K = pb_.num_devices();
+    const std::vector<double>& p = (*req_.at)[b - 1];
+    auto time = [&](OpId v, int k) { return p[static_cast<size_t>(v) * K + k]; };
+    const std::vector<OpId>& topo = g.topo_order();
+    // weight[v]: the multipliers of the leaves whose path passes v (and v's edge to its parent).
+    std::vector<double> weight(N, 0.0);
+    for (OpId v : topo) {
+      if (leaf_index_[v] >= 0) weight[v] += eta[leaf_index_[v]];
+      if (f_.parent[v] != kNoOp) weight[f_.parent[v]] += weight[v];
+    }
+    // cost[v][k]: the least q of v's subtree with v on k; choice[c][k]: c's device then.
+    std::vector<double> cost(static_cast<size_t>(N) * K, kInf);
+    std::vector<int> choice(static_cast<size_t>(N) * K, -1);
+    std::vector<double> below(static_cast<size_t>(N) * K, 0.0);  // children's part of cost
+    auto at = [K](OpId v, int k) { return static_cast<size_t>(v) * K + k; };
+    for (OpId v : topo) {
+      for (int k = 0; k < K; ++k) {
+        if (!req_.used[k] || !std::isfinite(time(v, k))) continue;
+        double c = below[at(v, k)] + (lambda[k] + weight[v]) * time(v, k);
+        if (leaf_index_[v] >= 0) c += weight[v] * start(v, k, b);
+        if (f_.parent[v] == kNoOp) c += weight[v] * delivery(v, k, b);
+        cost[at(v, k)] = c;
+      }
+      const OpId up = f_.parent[v];
+      if (up == kNoOp) continue;
+      for (int l = 0; l < K; ++l) {  // v's best device under each device l of its parent
+        double best = kInf;
+        for (int k = 0; k < K; ++k) {
+          const double c = cost[at(v, k)] + weight[v] * pb_.comm_bytes(f_.parent_bytes[v] * b, k, l);
+          if (c < best) {
+            best = c;
+            choice[at(v, l)] = k;
+          }
+        }
+        below[at(up, l)] += best;
+      }
+    }
+    // Devices from the roots down, then the pattern's work and paths.
+    std::vector<int> dev(N, -1);
+    for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+      const OpId v = *it;
+      if (f_.parent[v] == kNoOp) {
+        int best = -1;
+        for (int k = 0; k < K; ++k)
+          if (std::isfinite(cost[at(v, k)]) && (best < 0 || cost[at(v, k)] < cost[at(v, best)])) best = k;
+        dev[v] = best;
+      } else {
+        dev[v] = choice[at(v, dev[f_.parent[v]])];
+      }
+    }
+    Pattern pat;
+    pat.b = b;
+    pat.work.assign(K, 0.0);
+    std::vector<double> down(N, 0.0);  // from v's start to its root's outputs delivered
+    for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+      const OpId v = *it, up = f_.parent[v];
+      pat.work[dev[v]] += time(v, dev[v]);
+      down[v] = time(v, dev[v]) + (up == kNoOp ? delivery(v, dev[v], b)
+                                               : pb_.comm_bytes(f_.parent_bytes[v] * b, dev[v], dev[up]) + down[up]);
+    }
+    pat.path.resize(f_.leaves.size());
+    pat.priced = 0;
+    for (size_t i = 0; i < f_.leaves.size(); ++i) {
+      const OpId v = f_.leaves[i];
+      pat.path[i] = start(v, dev[v], b) + down[v];
+      pat.priced += eta[i] * pat.path[i];
+    }
+    for (int k = 0; k < K; ++k) pat.priced += lambda[k] * pat.work[k];
+    return pat;
+  }
+
+ private:
+  /// Leaves this many of the longest are priced exactly in least_path.
+  static constexpr size_t kExactLeaves = 3;
+
+  /// Per leaf (length, leaf index): its path at the ops' least times over the used devices, no
+  /// transfers (+inf where no used device runs an op).
+  std::vector<std::pair<double, int>> least_paths(int b) const {
+    const Graph& g = pb_.graph();
+    const int K = pb_.num_devices();
+    const std::vector<double>& p = (*req_.at)[b - 1];
+    const std::vector<OpId>& topo = g.topo_order();
+    std::vector<double> down(pb_.num_ops(), 0.0);
+    std::vector<std::pair<double, int>> out;
+    for (auto it = topo.rbegin(); it != topo.rend(); ++it) {
+      const OpId v = *it;
+      double own = kInf, start_v = kInf, end = kInf;
+      for (int k = 0; k < K; ++k) {
+        if (!req_.used[k] || !std::isfinite(p[static_cast<size_t>(v) * K + k])) continue;
+        own = std::min(own, p[static_cast<size_t>(v) * K + k]);
+        start_v = std::min(start_v, start(v, k, b));
+        end = std::min(end, delivery(v, k, b));
+      }
+      down[v] = own + (f_.parent[v] == kNoOp ? end : down[f_.parent[v]]);
+      if (leaf_index_[v] >= 0) out.push_back({start_v + down[v], leaf_index_[v]});
+    }
+    return out;
+  }
+
+  /// The least start of leaf v on k at b samples: its graph inputs from the I/O device (a source)
+  /// or its least start at the ops' least times.
+  double start(OpId v, int k, int b) const {
+    double t = f_.head[v];
+    if (pb_.io_device() >= 0)
+      for (double x : input_bytes_[v]) t = std::max(t, pb_.comm_bytes(x * b, pb_.io_device(), k));
+    return t;
+  }
+  double delivery(OpId v, int k, int b) const {
+    double t = 0;
+    if (pb_.io_device() >= 0)
+      for (double x : output_bytes_[v]) t = std::max(t, pb_.comm_bytes(x * b, k, pb_.io_device()));
+    return t;
+  }
+
+  const PatternBoundRequest& req_;
+  const Problem& pb_;
+  const PathForest& f_;
+  std::vector<std::vector<double>> input_bytes_, output_bytes_;
+  std::vector<int> leaf_index_;
+  std::vector<double> least_path_;
+};
+
+}  // namespace
+
+namespace {
+
+/// Whether no schedule of the request has latency <= t_hat: then every micro-batch's pattern is
+/// "allowed" (each of its paths at most t_hat) and the load rows alone, over allowed patterns, must
+/// fit in t_hat. For multipliers lambda >= 0 (sum <= 1) and rho, T >= sum lambda window + rho B +
+/// cnt min_b (a(b) - rho b), with a(b) at most the least lambda w over the allowed patterns at b
+/// samples: any max over eta >= 0 (per leaf) of min_x lambda w(x) + sum_P eta_P (pi_P(x) - t_hat)
+/// (a Lagrangian of the path limits, computed exactly by the pricing). Proven when that exceeds
+/// t_hat. Column generation over the allowed patterns found picks lambda and rho; subgradient
+/// steps per size pick eta.
+bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, double t_hat, double scale) {
+  const Problem& pb = *req.per_sample;
+  const int K = pb.num_devices(), B = req.batch, lo = req.m_lo, hi = req.m_hi;
+  const int b_max = B - lo + 1;
+  const int P = static_cast<int>(req.forest->leaves.size());
+  std::vector<Pattern> columns;
+  std::vector<std::vector<double>> eta(b_max + 1, std::vector<double>(P, 0.0));
+  int n_used = 0;
+  for (int k = 0; k < K; ++k) n_used += req.used[k] ? 1 : 0;
+  std::vector<double> lambda(K, 0.0);
+  for (int k = 0; k < K; ++k) lambda[k] = req.used[k] ? 1.0 / n_used : 0.0;
+  double rho = 0, sigma = 0;
+  auto allowed = [&](const Pattern& x) {
+    for (double len : x.path)
+      if (len > t_hat) return false;
+    return true;
+  };
+  constexpr int kSteps = 25;
+  for (int round = 0; round <= req.max_rounds; ++round) {
+    // Pricing: per size the best Lagrangian value of the path limits over a few eta steps.
+    const std::vector<double> none(P, 0.0);
+    double r = kInf;
+    std::vector<Pattern> found;
+    for (int b = 1; b <= b_max; ++b) {
+      if (pricer.least_path(b) > t_hat) continue;  // no allowed pattern: a(b) = +inf
+      double a = -kInf, target = kInf;  // the best dual value; the least lambda w of an allowed pattern
+      for (int step = 0; step < kSteps; ++step) {
+        const Pattern x = pricer.price(b, lambda, eta[b]);
+        double value = x.priced, norm = 0, lw = 0;
+        for (int i = 0; i < P; ++i) {
+          value -= eta[b][i] * t_hat;
+          const double g = x.path[i] - t_hat;  // subgradient (projected: no negative step at 0)
+          if (g > 0 || eta[b][i] > 0) norm += g * g;
+        }
+        for (int k = 0; k < K; ++k) lw += lambda[k] * x.work[k];
+        a = std::max(a, value);
+        if (allowed(x)) {
+          target = std::min(target, lw);
+          if (round == 0 || lw - rho * b - sigma < -1e-9 * scale) found.push_back(x);  // round 0: no duals yet
+        }
+        if (!(norm > 0) || target - a <= 1e-6 * std::max(a, 1e-12)) break;
+        // Polyak's step toward the best allowed value (or a tenth of the scale above, none yet).
+        const double gap = std::isfinite(target) ? target - value : 0.1 * scale;
+        const double size = std::max(gap, 1e-3 * scale) / norm;
+        for (int i = 0; i < P; ++i) eta[b][i] = std::max(0.0, eta[b][i] + size * (x.path[i] - t_hat));
+      }
+      r = std::min(r, a - rho * b);
+    }
+    double value = rho * B + (r >= 0 ? lo : hi) * r;
+    for (int k = 0; k < K; ++k) value += lambda[k] * req.window[k];
+    if (value * (1 - 1e-12) > t_hat) return true;
+    if (round == req.max_rounds) break;
+    if (found.empty() && round > 0) break;
+    columns.insert(columns.end(), found.begin(), found.end());
+    // The master over the allowed patterns, with an artificial column that keeps it feasible
+    // (it is no pattern: the proof above never uses it).
+    BoxedLp lp;
+    double t_max = 1;
+    for (int k = 0; k < K; ++k) t_max += req.used[k] ? req.window[k] / scale : 0.0;
+    std::vector<std::pair<int, double>> count, samples;
+    std::vector<std::vector<std::pair<int, double>>> load(K);
+    for (const Pattern& c : columns) {
+      const int y = lp.add_col(0, hi, 0);
+      count.push_back({y, 1.0});
+      samples.push_back({y, static_cast<double>(c.b)});
+      for (int k = 0; k < K; ++k)
+        if (req.used[k] && c.work[k] > 0) {
+          load[k].push_back({y, c.work[k] / scale});
+          t_max += hi * c.work[k] / scale;
+        }
+    }
+    const double big = 4 * t_hat / scale;  // an artificial share costs the load more than the latency
+    const int art = lp.add_col(0, hi, 0);
+    count.push_back({art, 1.0});
+    samples.push_back({art, static_cast<double>(B) / lo});
+    const int T = lp.add_col(0, t_max + hi * big, 1.0);
+    const int row_count = lp.add_row(lo, hi, count);
+    const int row_samples = lp.add_row(B, B, samples);
+    std::vector<int> row_load(K, -1);
+    for (int k = 0; k < K; ++k) {
+      if (!req.used[k]) continue;
+      load[k].push_back({art, big});
+      load[k].push_back({T, -1.0});
+      row_load[k] = lp.add_row(-kInf, -req.window[k] / scale, load[k]);
+    }
+    const std::vector<double> dual = lp.row_duals();
+    if (dual.empty()) break;
+    double sum = 0;
+    for (int k = 0; k < K; ++k) sum += lambda[k] = req.used[k] ? std::max(0.0, -dual[row_load[k]]) : 0.0;
+    if (sum > 1)
+      for (double& x : lambda) x /= sum;
+    rho = dual[row_samples] * scale;
+    sigma = dual[row_count] * scale;
+  }
+  return false;
+}
+
+}  // namespace
+
+double micro_batch_pattern_bound(const PatternBoundRequest& req, double known) {
+  const Problem& pb = *req.per_sample;
+  if (!req.forest || req.m_lo < 1 || req.m_hi < req.m_lo || req.m_lo > req.batch) return known;
+  const Pricer pricer(req);
+  if (!pricer.feasible()) return kInf;
+  double scale = 0;  // seconds to ~1 for CLP's tolerances: the slowest op at the largest size
+  for (double x : req.at->back())
+    if (std::isfinite(x)) scale = std::max(scale, x);
+  if (!(scale > 0) || !(known > 0)) return known;
+  (void)pb;
+  auto stopped = [&] { return req.interrupt && req.interrupt->load(); };
+  // Raise the value while nothing fits below it: doubling steps from 2%, then halving ones.
+  double best = known, step = 0.02 * known;
+  while (!stopped() && no_schedule_within(req, pricer, best + step, scale)) {
+    best += step;
+    step *= 2;
+  }
+  for (int i = 0; i < 5 && !stopped(); ++i) {
+    step /= 2;
+    if (no_schedule_within(req, pricer, best + step, scale)) best += step;
+  }
+  return best;
+}
+
+}  // namespace diviml
