@@ -99,8 +99,8 @@ class Pricer {
     least_path_.assign(req.batch + 1, 0.0);
     const std::vector<double> no_load(pb_.num_devices(), 0.0);
     for (int b = 1; b <= req.batch; ++b) {
-      // The leaves whose paths are longest at the ops' least times, each at its least length
-      // over the placements (transfers included: the pricing with only that leaf weighted).
+      // The leaves whose paths are longest at the ops' least times (no transfers: only to pick
+      // them), each at its least length over the placements (the pricing with only it weighted).
       std::vector<std::pair<double, int>> longest = least_paths(b);
       std::sort(longest.rbegin(), longest.rend());
       if (longest.empty() || !std::isfinite(longest[0].first)) {
@@ -110,7 +110,7 @@ class Pricer {
       for (size_t i = 0; i < std::min<size_t>(longest.size(), kExactLeaves); ++i) {
         std::vector<double> only(f_.leaves.size(), 0.0);
         only[longest[i].second] = 1;
-        least_path_[b] = std::max({least_path_[b], longest[i].first, price(b, no_load, only).priced});
+        least_path_[b] = std::max(least_path_[b], price(b, no_load, only).priced);
       }
     }
   }
@@ -131,8 +131,8 @@ class Pricer {
     return true;
   }
 
-  /// The least q = sum lambda_k w_k + sum_P eta_P pi_P at b samples (eta already over m_hi), and
-  /// its pattern.
+  /// The least q = sum lambda_k w_k + sum_P eta_P pi_P over the patterns of b samples, and the
+  /// pattern.
   Pattern price(int b, const std::vector<double>& lambda, const std::vector<double>& eta) const {
     const Graph& g = pb_.graph();
     const int N = pb_.num_ops(), K = pb_.num_devices();
@@ -369,7 +369,6 @@ bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, do
 }  // namespace
 
 double micro_batch_pattern_bound(const PatternBoundRequest& req, double known) {
-  const Problem& pb = *req.per_sample;
   if (!req.forest || req.m_lo < 1 || req.m_hi < req.m_lo || req.m_lo > req.batch) return known;
   const Pricer pricer(req);
   if (!pricer.feasible()) return kInf;
@@ -377,7 +376,6 @@ double micro_batch_pattern_bound(const PatternBoundRequest& req, double known) {
   for (double x : req.at->back())
     if (std::isfinite(x)) scale = std::max(scale, x);
   if (!(scale > 0) || !(known > 0)) return known;
-  (void)pb;
   auto stopped = [&] { return req.interrupt && req.interrupt->load(); };
   // Raise the value while nothing fits below it: doubling steps from 2%, then halving ones.
   double best = known, step = 0.02 * known;
