@@ -5,7 +5,9 @@
 #include <random>
 
 #include "brute_force.h"
+#include "frontend/generators.h"
 #include "graph/series.h"
+#include "platform/platform.h"
 #include "report/latency_report.h"
 #include "random_instances.h"
 #include "schedule/simulator.h"
@@ -354,10 +356,20 @@ TEST(SeriesDp, ComputedOncePerProblem) {
   EXPECT_EQ(b.bound, a.bound);
   EXPECT_EQ(b.exact, a.exact);
   EXPECT_EQ(reported_latency_bounds(*pb).series_dp, a.bound);
-  // Another budget, or the same graph on another platform, is another problem.
+  // The branch and bound proved every module on the path: the run without CBC is the same run.
+  ASSERT_TRUE(a.exact);
+  ASSERT_EQ(a.milp_solves, 0);
+  SeriesDpOptions bnb_only;
+  bnb_only.milp_fallback = false;
+  EXPECT_TRUE(series_dp(*pb, bnb_only).from_cache);
+  // Another budget of the branch and bound, or the same graph on another platform, is another
+  // problem; another CBC budget is not where no CBC solve ran.
   SeriesDpOptions tight;
-  tight.max_nodes = 3;
+  tight.bnb_max_nodes = 3;
   EXPECT_FALSE(series_dp(*pb, tight).from_cache);
+  SeriesDpOptions tight_cbc;
+  tight_cbc.max_nodes = 3;
+  EXPECT_TRUE(series_dp(*pb, tight_cbc).from_cache);
   const Problem other(pb->graph_ptr(), testing::random_platform(o.K, 99, true));
   EXPECT_FALSE(series_dp(other, SeriesDpOptions{}).from_cache);
   // A run cut by the wall clock is not kept: its result depends on timing.
@@ -369,6 +381,24 @@ TEST(SeriesDp, ComputedOncePerProblem) {
     EXPECT_FALSE(c.reproducible);
     EXPECT_FALSE(series_dp(*pb2, SeriesDpOptions{}).from_cache);
   }
+}
+
+TEST(SeriesDp, ReportedBoundSolvesModulesWithoutCbc) {
+  // The bound every command reports runs the branch and bound alone: on a 32-node RandWire stage
+  // it does not prove the module within its node budget, and CBC after it ran into the 30 s
+  // guard per solve (a bound that could not count) instead of adding anything.
+  RandWireOptions rw;
+  rw.stages = 1;
+  const Problem pb(generate_randwire(rw), std::make_shared<Platform>(load_platform("paper-node")));
+  const LatencyBounds lb = reported_latency_bounds(pb);
+  SeriesDpOptions bnb_only;
+  bnb_only.milp_fallback = false;
+  const SeriesDpResult r = series_dp(pb, bnb_only);
+  EXPECT_TRUE(r.from_cache);  // the same DP as the reported bound's
+  EXPECT_EQ(r.milp_solves, 0);
+  EXPECT_LT(r.bnb_proofs, r.bnb_solves);  // an unproven module: CBC would have been asked
+  EXPECT_EQ(lb.series_dp, r.bound);
+  EXPECT_GE(lb.best, lb.decomposition);
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ LatencyBounds latency_lower_bounds(const Problem& pb, const BoundOptions& opt = 
 enum class BoundLevel {
   None,    ///< no bound (--no-bound): lower_bound 0, gap unknown
   Cheap,   ///< closed-form bounds only: CP, CPc, W, decomposition (linear-ish, any size)
-  Series,  ///< + the series DP with node-budgeted module MILPs (default; skipped, i.e. Cheap,
+  Series,  ///< + the series DP, modules by the node-budgeted branch and bound (default; skipped, i.e. Cheap,
            ///<   above kSeriesBoundMaxOps ops, where it would dominate a fast solve)
 };
 constexpr int kSeriesBoundMaxOps = 3000;

@@ -635,10 +635,8 @@ SeriesDpResult Solver::run() {
   return res;
 }
 
-/// Everything series_dp reads, as bytes: two problems with the same key get the same result.
-std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
-  const Graph& g = pb.graph();
-  const int K = pb.num_devices();
+/// What series_dp reads of its CBC settings, as bytes.
+std::string cbc_key(const SeriesDpOptions& opt) {
   std::string s;
   auto put = [&s](auto x) { s.append(reinterpret_cast<const char*>(&x), sizeof x); };
   const milp::MilpSettings& ms = milp::current_settings();
@@ -646,12 +644,22 @@ std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
   s += '|';
   put(ms.priorities);
   put(ms.ht_rows);
-  put(opt.max_module_pairs);
   put(opt.max_nodes);
+  put(opt.milp_fallback);
+  return s;
+}
+
+/// Everything else series_dp reads, as bytes: two problems with the same key and CBC key get
+/// the same result.
+std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
+  const Graph& g = pb.graph();
+  const int K = pb.num_devices();
+  std::string s;
+  auto put = [&s](auto x) { s.append(reinterpret_cast<const char*>(&x), sizeof x); };
+  put(opt.max_module_pairs);
   put(opt.bnb_max_ops);
   put(opt.bnb_max_nodes);
   put(opt.solve_milps);
-  put(opt.milp_fallback);
   put(K);
   put(pb.io_device());
   put(g.num_ops());
@@ -677,8 +685,14 @@ std::string cache_key(const Problem& pb, const SeriesDpOptions& opt) {
 }
 
 struct CachedRun {
-  std::string key;
+  std::string key, cbc;
   SeriesDpResult result;
+  /// A run whose path the branch and bound proved without one CBC solve is what every CBC
+  /// setting gives (CBC is only asked where the branch and bound gives up): the reported bound,
+  /// which runs no CBC, reuses the DP of `series-dp` and `split`, which may.
+  bool serves(const std::string& k, const std::string& c) const {
+    return key == k && (cbc == c || (result.exact && result.milp_solves == 0));
+  }
 };
 std::mutex& cache_mutex() {
   static std::mutex mu;
@@ -693,12 +707,12 @@ constexpr size_t kCachedRuns = 4;
 }  // namespace
 
 SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt) {
-  const std::string key = cache_key(pb, opt);
+  const std::string key = cache_key(pb, opt), cbc = cbc_key(opt);
   const bool wants_schedule = !opt.fallback_device.empty();
   {
     std::lock_guard<std::mutex> lock(cache_mutex());
     for (const CachedRun& c : cache())
-      if (c.key == key && (!wants_schedule || !c.result.device.empty())) {
+      if (c.serves(key, cbc) && (!wants_schedule || !c.result.device.empty())) {
         SeriesDpResult r = c.result;
         r.from_cache = true;
         r.notes += " (computed earlier in this run for the same problem)";
@@ -710,8 +724,9 @@ SeriesDpResult series_dp(const Problem& pb, const SeriesDpOptions& opt) {
   if (r.reproducible) {
     std::lock_guard<std::mutex> lock(cache_mutex());
     auto& runs = cache();
-    runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const CachedRun& c) { return c.key == key; }), runs.end());
-    runs.push_front({key, r});
+    runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const CachedRun& c) { return c.key == key && c.cbc == cbc; }),
+               runs.end());
+    runs.push_front({key, cbc, r});
     if (runs.size() > kCachedRuns) runs.pop_back();
   }
   return r;
