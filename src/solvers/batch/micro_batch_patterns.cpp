@@ -13,6 +13,9 @@
 // eta >= 0 per leaf, min over all patterns x of lambda w(x) + sum_P eta_P (pi_P(x) - t_hat) (a
 // Lagrangian of the path limits), which is a sum over the ops and the forest's edges, so a dynamic
 // program over the forest finds it exactly (Pricer). cnt r >= m_lo r (r >= 0) or m_hi r (r < 0).
+// Without rho: T >= sum_k lambda_k window[k] + sum_j a(b_j), and sum_j a(b_j) is at least the
+// least such sum over every split of B into m_lo..m_hi sizes (least_split_sum, a knapsack), which
+// the relaxation of sum_j b_j = B by rho only approaches; the larger of the two is used.
 // So when that right-hand side exceeds t_hat, no schedule has T <= t_hat. Column generation over
 // the allowed patterns found (its LP the Dantzig-Wolfe master) only chooses lambda and rho, and
 // subgradient steps per size choose eta: the proof is the exact value above, whatever the LP
@@ -261,12 +264,38 @@ class Pricer {
 
 namespace {
 
+/// Splits of B into lo..hi parts (each at most a.size() - 1) priced at most this many DP steps
+/// exactly; above it the bound keeps only rho's relaxation of the sizes' sum.
+constexpr long long kMaxSplitSumSteps = 2000000;
+
+/// The least sum of a(b_j) over the splits of B into lo..hi micro-batches of b_j samples (a[b],
+/// b = 1..a.size() - 1; +inf where no pattern of b samples is allowed): a knapsack over the
+/// number of micro-batches and the samples so far. -inf when too large to price (no bound).
+double least_split_sum(const std::vector<double>& a, int B, int lo, int hi) {
+  const int b_max = static_cast<int>(a.size()) - 1;
+  if (static_cast<long long>(hi) * B * b_max > kMaxSplitSumSteps) return -kInf;
+  std::vector<double> d(B + 1, kInf), next(B + 1);  // d[s]: least sum of j parts with s samples
+  d[0] = 0;
+  double least = kInf;
+  for (int j = 1; j <= hi; ++j) {
+    std::fill(next.begin(), next.end(), kInf);
+    for (int s = 0; s < B; ++s) {
+      if (!std::isfinite(d[s])) continue;
+      for (int b = 1; b <= std::min(b_max, B - s); ++b) next[s + b] = std::min(next[s + b], d[s] + a[b]);
+    }
+    d.swap(next);
+    if (j >= lo) least = std::min(least, d[B]);
+  }
+  return least;
+}
+
 /// Whether no schedule of the request has latency <= t_hat: then every micro-batch's pattern is
 /// "allowed" (each of its paths at most t_hat) and the load rows alone, over allowed patterns, must
 /// fit in t_hat. For multipliers lambda >= 0 (sum <= 1) and rho, T >= sum lambda window + rho B +
 /// cnt min_b (a(b) - rho b), with a(b) at most the least lambda w over the allowed patterns at b
 /// samples: any max over eta >= 0 (per leaf) of min_x lambda w(x) + sum_P eta_P (pi_P(x) - t_hat)
-/// (a Lagrangian of the path limits, computed exactly by the pricing). Proven when that exceeds
+/// (a Lagrangian of the path limits, computed exactly by the pricing); or, instead of rho B + cnt
+/// min_b (...), the least sum of a(b_j) over the splits themselves. Proven when that exceeds
 /// t_hat. Column generation over the allowed patterns found picks lambda and rho; subgradient
 /// steps per size pick eta.
 bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, double t_hat, double scale) {
@@ -287,11 +316,13 @@ bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, do
     return true;
   };
   constexpr int kSteps = 25;
+  std::vector<double> a_of(b_max + 1, kInf);  // a(b) of this round
   for (int round = 0; round <= req.max_rounds; ++round) {
     // Pricing: per size the best Lagrangian value of the path limits over a few eta steps.
     const std::vector<double> none(P, 0.0);
     double r = kInf;
     std::vector<Pattern> found;
+    std::fill(a_of.begin(), a_of.end(), kInf);
     for (int b = 1; b <= b_max; ++b) {
       if (pricer.least_path(b) > t_hat) continue;  // no allowed pattern: a(b) = +inf
       double a = -kInf, target = kInf;  // the best dual value; the least lambda w of an allowed pattern
@@ -316,8 +347,9 @@ bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, do
         for (int i = 0; i < P; ++i) eta[b][i] = std::max(0.0, eta[b][i] + size * (x.path[i] - t_hat));
       }
       r = std::min(r, a - rho * b);
+      a_of[b] = a;
     }
-    double value = rho * B + (r >= 0 ? lo : hi) * r;
+    double value = std::max(rho * B + (r >= 0 ? lo : hi) * r, least_split_sum(a_of, B, lo, hi));
     for (int k = 0; k < K; ++k) value += lambda[k] * req.window[k];
     if (value * (1 - 1e-12) > t_hat) return true;
     if (round == req.max_rounds) break;
