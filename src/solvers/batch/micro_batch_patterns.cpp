@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 #include "solvers/bounds/certified_lp.h"
 
@@ -289,113 +290,277 @@ double least_split_sum(const std::vector<double>& a, int B, int lo, int hi) {
   return least;
 }
 
-/// Whether no schedule of the request has latency <= t_hat: then every micro-batch's pattern is
-/// "allowed" (each of its paths at most t_hat) and the load rows alone, over allowed patterns, must
-/// fit in t_hat. For multipliers lambda >= 0 (sum <= 1) and rho, T >= sum lambda window + rho B +
-/// cnt min_b (a(b) - rho b), with a(b) at most the least lambda w over the allowed patterns at b
-/// samples: any max over eta >= 0 (per leaf) of min_x lambda w(x) + sum_P eta_P (pi_P(x) - t_hat)
-/// (a Lagrangian of the path limits, computed exactly by the pricing); or, instead of rho B + cnt
-/// min_b (...), the least sum of a(b_j) over the splits themselves. Proven when that exceeds
-/// t_hat. Column generation over the allowed patterns found picks lambda and rho; subgradient
-/// steps per size pick eta.
-bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, double t_hat, double scale) {
-  const Problem& pb = *req.per_sample;
-  const int K = pb.num_devices(), B = req.batch, lo = req.m_lo, hi = req.m_hi;
-  const int b_max = B - lo + 1;
-  const int P = static_cast<int>(req.forest->leaves.size());
-  std::vector<Pattern> columns;
-  std::vector<std::vector<double>> eta(b_max + 1, std::vector<double>(P, 0.0));
-  int n_used = 0;
-  for (int k = 0; k < K; ++k) n_used += req.used[k] ? 1 : 0;
-  std::vector<double> lambda(K, 0.0);
-  for (int k = 0; k < K; ++k) lambda[k] = req.used[k] ? 1.0 / n_used : 0.0;
-  double rho = 0, sigma = 0;
-  auto allowed = [&](const Pattern& x) {
-    for (double len : x.path)
-      if (len > t_hat) return false;
-    return true;
+/// Splits of B into lo..hi micro-batches enumerated one by one (partition phase) up to this many;
+/// masters of single splits per refutation up to kMaxSplitMasters.
+constexpr int kMaxSplits = 1000;
+constexpr int kMaxSplitMasters = 40;
+
+/// Whether no schedule of the request has latency <= t_hat (prove()): then every micro-batch's
+/// pattern is "allowed" (each of its paths at most t_hat) and the load rows alone, over allowed
+/// patterns, must fit in t_hat. For multipliers lambda >= 0 (sum <= 1) and rho, T >= sum lambda
+/// window + rho B + cnt min_b (a(b) - rho b), with a(b) at most the least lambda w over the allowed
+/// patterns at b samples: any max over eta >= 0 (per leaf) of min_x lambda w(x) + sum_P eta_P
+/// (pi_P(x) - t_hat) (a Lagrangian of the path limits, computed exactly by the pricing); or,
+/// instead of rho B + cnt min_b (...), the least sum of a(b_j) over the splits themselves. Proven
+/// when that exceeds t_hat. Column generation over the allowed patterns found picks lambda and rho;
+/// subgradient steps per size pick eta. Where that does not prove it, each split of the batch
+/// (sizes b_1..b_cnt) is refuted on its own: any lambda of any round bounds it by sum lambda window
+/// + sum_j a(b_j), the best over the rounds is kept, and the split that is least refuted gets a
+/// master of its own (one count row per size), whose lambda joins the rounds.
+class Refuter {
+ public:
+  Refuter(const PatternBoundRequest& req, const Pricer& pricer, double t_hat, double scale)
+      : req_(req), pricer_(pricer), t_hat_(t_hat), scale_(scale), K_(req.per_sample->num_devices()),
+        b_max_(req.batch - req.m_lo + 1), P_(static_cast<int>(req.forest->leaves.size())),
+        eta_(b_max_ + 1, std::vector<double>(P_, 0.0)) {}
+
+  bool prove() {
+    int n_used = 0;
+    for (int k = 0; k < K_; ++k) n_used += req_.used[k] ? 1 : 0;
+    std::vector<double> lambda(K_, 0.0);
+    for (int k = 0; k < K_; ++k) lambda[k] = req_.used[k] ? 1.0 / n_used : 0.0;
+    const std::vector<char> every_size(b_max_ + 1, 1);
+    Duals d{lambda, 0, 0, std::vector<double>(b_max_ + 1, 0.0)};
+    for (int round = 0; round <= req_.max_rounds; ++round) {
+      std::vector<Pattern> found;
+      const Round& r = price_round(d.lambda, every_size, [&](const Pattern& x, double lw) {
+        return round == 0 || lw - d.rho * x.b - d.sigma < -1e-9 * scale_;  // round 0: no duals yet
+      }, found);
+      double least = kInf;  // min over b of a(b) - rho b
+      for (int b = 1; b <= b_max_; ++b) least = std::min(least, r.a[b] - d.rho * b);
+      double value = std::max(d.rho * req_.batch + (least >= 0 ? req_.m_lo : req_.m_hi) * least,
+                              least_split_sum(r.a, req_.batch, req_.m_lo, req_.m_hi));
+      if (r.window + value * (1 - 1e-12) > t_hat_) return true;
+      if (round == req_.max_rounds || (found.empty() && round > 0)) break;
+      columns_.insert(columns_.end(), found.begin(), found.end());
+      if (!master(nullptr, &d)) break;
+    }
+    return prove_each_split();
+  }
+
+ private:
+  /// Per round: sum lambda window and a(b) (-inf where not priced, +inf where nothing is allowed).
+  struct Round {
+    double window = 0;
+    std::vector<double> a;
   };
-  constexpr int kSteps = 25;
-  std::vector<double> a_of(b_max + 1, kInf);  // a(b) of this round
-  for (int round = 0; round <= req.max_rounds; ++round) {
-    // Pricing: per size the best Lagrangian value of the path limits over a few eta steps.
-    const std::vector<double> none(P, 0.0);
-    double r = kInf;
-    std::vector<Pattern> found;
-    std::fill(a_of.begin(), a_of.end(), kInf);
-    for (int b = 1; b <= b_max; ++b) {
-      if (pricer.least_path(b) > t_hat) continue;  // no allowed pattern: a(b) = +inf
+  struct Duals {
+    std::vector<double> lambda;
+    double rho = 0, sigma = 0;      // samples and count rows
+    std::vector<double> size_row;   // per size (a single split's master)
+  };
+
+  bool allowed(const Pattern& x) const {
+    for (double len : x.path)
+      if (len > t_hat_) return false;
+    return true;
+  }
+
+  /// a(b) for the sizes `want` under lambda: per size the best Lagrangian value of the path limits
+  /// over a few eta steps; the allowed patterns that `take` accepts go to `found`.
+  template <class Take>
+  const Round& price_round(const std::vector<double>& lambda, const std::vector<char>& want, Take take,
+                           std::vector<Pattern>& found) {
+    constexpr int kSteps = 25;
+    Round out;
+    out.a.assign(b_max_ + 1, -kInf);
+    for (int k = 0; k < K_; ++k) out.window += lambda[k] * req_.window[k];
+    for (int b = 1; b <= b_max_; ++b) {
+      if (!want[b]) continue;
+      if (pricer_.least_path(b) > t_hat_) {  // no allowed pattern: a(b) = +inf
+        out.a[b] = kInf;
+        continue;
+      }
+      std::vector<double>& eta = eta_[b];
       double a = -kInf, target = kInf;  // the best dual value; the least lambda w of an allowed pattern
       for (int step = 0; step < kSteps; ++step) {
-        const Pattern x = pricer.price(b, lambda, eta[b]);
+        const Pattern x = pricer_.price(b, lambda, eta);
         double value = x.priced, norm = 0, lw = 0;
-        for (int i = 0; i < P; ++i) {
-          value -= eta[b][i] * t_hat;
-          const double g = x.path[i] - t_hat;  // subgradient (projected: no negative step at 0)
-          if (g > 0 || eta[b][i] > 0) norm += g * g;
+        for (int i = 0; i < P_; ++i) {
+          value -= eta[i] * t_hat_;
+          const double g = x.path[i] - t_hat_;  // subgradient (projected: no negative step at 0)
+          if (g > 0 || eta[i] > 0) norm += g * g;
         }
-        for (int k = 0; k < K; ++k) lw += lambda[k] * x.work[k];
+        for (int k = 0; k < K_; ++k) lw += lambda[k] * x.work[k];
         a = std::max(a, value);
         if (allowed(x)) {
           target = std::min(target, lw);
-          if (round == 0 || lw - rho * b - sigma < -1e-9 * scale) found.push_back(x);  // round 0: no duals yet
+          if (take(x, lw)) found.push_back(x);
         }
         if (!(norm > 0) || target - a <= 1e-6 * std::max(a, 1e-12)) break;
         // Polyak's step toward the best allowed value (or a tenth of the scale above, none yet).
-        const double gap = std::isfinite(target) ? target - value : 0.1 * scale;
-        const double size = std::max(gap, 1e-3 * scale) / norm;
-        for (int i = 0; i < P; ++i) eta[b][i] = std::max(0.0, eta[b][i] + size * (x.path[i] - t_hat));
+        const double gap = std::isfinite(target) ? target - value : 0.1 * scale_;
+        const double size = std::max(gap, 1e-3 * scale_) / norm;
+        for (int i = 0; i < P_; ++i) eta[i] = std::max(0.0, eta[i] + size * (x.path[i] - t_hat_));
       }
-      r = std::min(r, a - rho * b);
-      a_of[b] = a;
+      out.a[b] = a;
     }
-    double value = std::max(rho * B + (r >= 0 ? lo : hi) * r, least_split_sum(a_of, B, lo, hi));
-    for (int k = 0; k < K; ++k) value += lambda[k] * req.window[k];
-    if (value * (1 - 1e-12) > t_hat) return true;
-    if (round == req.max_rounds) break;
-    if (found.empty() && round > 0) break;
-    columns.insert(columns.end(), found.begin(), found.end());
-    // The master over the allowed patterns, with an artificial column that keeps it feasible
-    // (it is no pattern: the proof above never uses it).
+    rounds_.push_back(std::move(out));
+    return rounds_.back();
+  }
+
+  /// The master over the allowed patterns found: the count and samples rows (split == nullptr), or
+  /// one row per size of `split` (count[b] micro-batches of b samples); with an artificial column
+  /// per row that keeps it feasible (no pattern: the proof never uses it). Sets the duals.
+  bool master(const std::vector<int>* split, Duals* d) const {
+    const int B = req_.batch, lo = req_.m_lo, hi = req_.m_hi;
     BoxedLp lp;
     double t_max = 1;
-    for (int k = 0; k < K; ++k) t_max += req.used[k] ? req.window[k] / scale : 0.0;
+    for (int k = 0; k < K_; ++k) t_max += req_.used[k] ? req_.window[k] / scale_ : 0.0;
     std::vector<std::pair<int, double>> count, samples;
-    std::vector<std::vector<std::pair<int, double>>> load(K);
-    for (const Pattern& c : columns) {
+    std::vector<std::vector<std::pair<int, double>>> load(K_), per_size(b_max_ + 1);
+    for (const Pattern& c : columns_) {
+      if (split && (*split)[c.b] == 0) continue;
       const int y = lp.add_col(0, hi, 0);
       count.push_back({y, 1.0});
       samples.push_back({y, static_cast<double>(c.b)});
-      for (int k = 0; k < K; ++k)
-        if (req.used[k] && c.work[k] > 0) {
-          load[k].push_back({y, c.work[k] / scale});
-          t_max += hi * c.work[k] / scale;
+      per_size[c.b].push_back({y, 1.0});
+      for (int k = 0; k < K_; ++k)
+        if (req_.used[k] && c.work[k] > 0) {
+          load[k].push_back({y, c.work[k] / scale_});
+          t_max += hi * c.work[k] / scale_;
         }
     }
-    const double big = 4 * t_hat / scale;  // an artificial share costs the load more than the latency
-    const int art = lp.add_col(0, hi, 0);
-    count.push_back({art, 1.0});
-    samples.push_back({art, static_cast<double>(B) / lo});
-    const int T = lp.add_col(0, t_max + hi * big, 1.0);
-    const int row_count = lp.add_row(lo, hi, count);
-    const int row_samples = lp.add_row(B, B, samples);
-    std::vector<int> row_load(K, -1);
-    for (int k = 0; k < K; ++k) {
-      if (!req.used[k]) continue;
-      load[k].push_back({art, big});
+    const double big = 4 * t_hat_ / scale_;  // an artificial share costs the load more than the latency
+    std::vector<int> rows(b_max_ + 1, -1);
+    int row_count = -1, row_samples = -1, artificials = 0;
+    auto artificial = [&](std::vector<std::pair<int, double>>& row, double coef) {
+      const int art = lp.add_col(0, hi, 0);
+      row.push_back({art, coef});
+      ++artificials;
+      for (int k = 0; k < K_; ++k)
+        if (req_.used[k]) load[k].push_back({art, big});
+    };
+    if (split) {
+      for (int b = 1; b <= b_max_; ++b)
+        if ((*split)[b] > 0) artificial(per_size[b], 1.0);
+    } else {
+      artificial(count, 1.0);
+      samples.push_back({count.back().first, static_cast<double>(B) / lo});
+    }
+    const int T = lp.add_col(0, t_max + hi * big * artificials, 1.0);
+    if (split) {
+      for (int b = 1; b <= b_max_; ++b)
+        if ((*split)[b] > 0) rows[b] = lp.add_row((*split)[b], (*split)[b], per_size[b]);
+    } else {
+      row_count = lp.add_row(lo, hi, count);
+      row_samples = lp.add_row(B, B, samples);
+    }
+    std::vector<int> row_load(K_, -1);
+    for (int k = 0; k < K_; ++k) {
+      if (!req_.used[k]) continue;
       load[k].push_back({T, -1.0});
-      row_load[k] = lp.add_row(-kInf, -req.window[k] / scale, load[k]);
+      row_load[k] = lp.add_row(-kInf, -req_.window[k] / scale_, load[k]);
     }
     const std::vector<double> dual = lp.row_duals();
-    if (dual.empty()) break;
+    if (dual.empty()) return false;
     double sum = 0;
-    for (int k = 0; k < K; ++k) sum += lambda[k] = req.used[k] ? std::max(0.0, -dual[row_load[k]]) : 0.0;
+    for (int k = 0; k < K_; ++k) sum += d->lambda[k] = req_.used[k] ? std::max(0.0, -dual[row_load[k]]) : 0.0;
     if (sum > 1)
-      for (double& x : lambda) x /= sum;
-    rho = dual[row_samples] * scale;
-    sigma = dual[row_count] * scale;
+      for (double& x : d->lambda) x /= sum;
+    if (split) {
+      for (int b = 1; b <= b_max_; ++b) d->size_row[b] = rows[b] >= 0 ? dual[rows[b]] * scale_ : 0.0;
+    } else {
+      d->rho = dual[row_samples] * scale_;
+      d->sigma = dual[row_count] * scale_;
+    }
+    return true;
   }
-  return false;
+
+  /// Every split (count per size) of B into m_lo..m_hi sizes whose sizes all have an allowed
+  /// pattern; false when there are more than kMaxSplits.
+  bool enumerate_splits(std::vector<std::vector<int>>* out) const {
+    std::vector<int> count(b_max_ + 1, 0);
+    bool ok = true;
+    auto rec = [&](auto&& self, int left, int parts, int largest) -> void {
+      if (!ok) return;
+      if (left == 0) {
+        if (parts >= req_.m_lo) {
+          out->push_back(count);
+          ok = static_cast<int>(out->size()) <= kMaxSplits;
+        }
+        return;
+      }
+      if (parts == req_.m_hi) return;
+      for (int b = std::min(largest, left); b >= 1; --b) {
+        if (pricer_.least_path(b) > t_hat_) continue;
+        if (static_cast<long long>(b) * (req_.m_hi - parts) < left) break;  // the rest cannot fit
+        ++count[b];
+        self(self, left - b, parts + 1, b);
+        --count[b];
+      }
+    };
+    rec(rec, req_.batch, 0, b_max_);
+    return ok;
+  }
+
+  /// The best bound of the rounds so far on one split.
+  double split_value(const std::vector<int>& split) const {
+    double best = -kInf;
+    for (const Round& r : rounds_) {
+      double v = r.window;
+      for (int b = 1; b <= b_max_ && v > -kInf; ++b)
+        if (split[b] > 0) v += split[b] * r.a[b];
+      best = std::max(best, v);
+    }
+    return best;
+  }
+
+  bool prove_each_split() {
+    std::vector<std::vector<int>> splits;
+    if (!enumerate_splits(&splits)) return false;
+    std::vector<char> refuted(splits.size(), 0);
+    for (int masters = 0; masters <= kMaxSplitMasters; ++masters) {
+      int weakest = -1;
+      double weakest_value = kInf;
+      for (size_t i = 0; i < splits.size(); ++i) {
+        if (refuted[i]) continue;
+        const double v = split_value(splits[i]);
+        if (v * (1 - 1e-12) > t_hat_) refuted[i] = 1;
+        else if (v < weakest_value) {
+          weakest_value = v;
+          weakest = static_cast<int>(i);
+        }
+      }
+      if (weakest < 0) return true;  // every split refuted
+      if (masters == kMaxSplitMasters || !prove_split(splits[weakest])) return false;
+    }
+    return false;
+  }
+
+  /// Column generation for one split (its own lambda); true when a round refutes it.
+  bool prove_split(const std::vector<int>& split) {
+    std::vector<char> want(b_max_ + 1, 0);
+    for (int b = 1; b <= b_max_; ++b) want[b] = split[b] > 0;
+    Duals d{std::vector<double>(K_, 0.0), 0, 0, std::vector<double>(b_max_ + 1, 0.0)};
+    if (!master(&split, &d)) return false;
+    for (int round = 0; round < req_.max_rounds; ++round) {
+      std::vector<Pattern> found;
+      const Round& r = price_round(d.lambda, want, [&](const Pattern& x, double lw) {
+        return lw - d.size_row[x.b] < -1e-9 * scale_;
+      }, found);
+      double value = r.window;
+      for (int b = 1; b <= b_max_; ++b)
+        if (split[b] > 0) value += split[b] * r.a[b];
+      if (value * (1 - 1e-12) > t_hat_) return true;
+      if (found.empty()) return false;
+      columns_.insert(columns_.end(), found.begin(), found.end());
+      if (!master(&split, &d)) return false;
+    }
+    return false;
+  }
+
+  const PatternBoundRequest& req_;
+  const Pricer& pricer_;
+  const double t_hat_, scale_;
+  const int K_, b_max_, P_;
+  std::vector<std::vector<double>> eta_;  // per size: the path multipliers (a warm start)
+  std::vector<Pattern> columns_;
+  std::deque<Round> rounds_;  // stable references for price_round's result
+};
+
+bool no_schedule_within(const PatternBoundRequest& req, const Pricer& pricer, double t_hat, double scale) {
+  return Refuter(req, pricer, t_hat, scale).prove();
 }
 
 }  // namespace
