@@ -317,10 +317,10 @@ class Refuter {
   bool prove() {
     int n_used = 0;
     for (int k = 0; k < K_; ++k) n_used += req_.used[k] ? 1 : 0;
-    std::vector<double> lambda(K_, 0.0);
-    for (int k = 0; k < K_; ++k) lambda[k] = req_.used[k] ? 1.0 / n_used : 0.0;
+    Duals d;
+    d.lambda.assign(K_, 0.0);
+    for (int k = 0; k < K_; ++k) d.lambda[k] = req_.used[k] ? 1.0 / n_used : 0.0;
     const std::vector<char> every_size(b_max_ + 1, 1);
-    Duals d{lambda, 0, 0, std::vector<double>(b_max_ + 1, 0.0)};
     for (int round = 0; round <= req_.max_rounds; ++round) {
       std::vector<Pattern> found;
       const Round& r = price_round(d.lambda, every_size, [&](const Pattern& x, double lw) {
@@ -330,7 +330,7 @@ class Refuter {
       for (int b = 1; b <= b_max_; ++b) least = std::min(least, r.a[b] - d.rho * b);
       double value = std::max(d.rho * req_.batch + (least >= 0 ? req_.m_lo : req_.m_hi) * least,
                               least_split_sum(r.a, req_.batch, req_.m_lo, req_.m_hi));
-      if (r.window + value * (1 - 1e-12) > t_hat_) return true;
+      if (refutes(r.window + value)) return true;
       if (round == req_.max_rounds || (found.empty() && round > 0)) break;
       columns_.insert(columns_.end(), found.begin(), found.end());
       if (!master(nullptr, &d)) break;
@@ -348,6 +348,14 @@ class Refuter {
     std::vector<double> lambda;
     double rho = 0, sigma = 0;      // samples and count rows
     std::vector<double> size_row;   // per size (a single split's master)
+  };
+  /// One split of the batch: (size, count) per distinct size, and the best bound of the rounds
+  /// already applied to it (rounds_[0..rounds_seen)).
+  struct Split {
+    std::vector<std::pair<int, int>> parts;
+    double best = -kInf;
+    size_t rounds_seen = 0;
+    bool refuted = false;
   };
 
   bool allowed(const Pattern& x) const {
@@ -467,85 +475,85 @@ class Refuter {
     return true;
   }
 
-  /// Every split (count per size) of B into m_lo..m_hi sizes whose sizes all have an allowed
-  /// pattern; false when there are more than kMaxSplits.
-  bool enumerate_splits(std::vector<std::vector<int>>* out) const {
-    std::vector<int> count(b_max_ + 1, 0);
+  /// Every split of B into m_lo..m_hi sizes whose sizes all have an allowed pattern; false when
+  /// there are more than kMaxSplits.
+  bool enumerate_splits(std::vector<Split>* out) const {
+    std::vector<int> sizes;  // non-increasing
     bool ok = true;
-    auto rec = [&](auto&& self, int left, int parts, int largest) -> void {
+    auto rec = [&](auto&& self, int left, int largest) -> void {
       if (!ok) return;
+      const int parts = static_cast<int>(sizes.size());
       if (left == 0) {
-        if (parts >= req_.m_lo) {
-          out->push_back(count);
-          ok = static_cast<int>(out->size()) <= kMaxSplits;
-        }
+        if (parts < req_.m_lo) return;
+        Split s;
+        for (int b : sizes)
+          if (s.parts.empty() || s.parts.back().first != b) s.parts.push_back({b, 1});
+          else ++s.parts.back().second;
+        out->push_back(std::move(s));
+        ok = static_cast<int>(out->size()) <= kMaxSplits;
         return;
       }
       if (parts == req_.m_hi) return;
       for (int b = std::min(largest, left); b >= 1; --b) {
-        if (pricer_.least_path(b) > t_hat_) continue;
         if (static_cast<long long>(b) * (req_.m_hi - parts) < left) break;  // the rest cannot fit
-        ++count[b];
-        self(self, left - b, parts + 1, b);
-        --count[b];
+        if (pricer_.least_path(b) > t_hat_) continue;
+        sizes.push_back(b);
+        self(self, left - b, b);
+        sizes.pop_back();
       }
     };
-    rec(rec, req_.batch, 0, b_max_);
+    rec(rec, req_.batch, b_max_);
     return ok;
   }
 
-  /// The best bound of the rounds so far on one split.
-  double split_value(const std::vector<int>& split) const {
-    double best = -kInf;
-    for (const Round& r : rounds_) {
-      double v = r.window;
-      for (int b = 1; b <= b_max_ && v > -kInf; ++b)
-        if (split[b] > 0) v += split[b] * r.a[b];
-      best = std::max(best, v);
-    }
-    return best;
+  /// A round's bound on one split: sum lambda window + sum_j a(b_j).
+  static double round_value(const Round& r, const Split& s) {
+    double v = r.window;
+    for (const auto& [b, n] : s.parts) v += n * r.a[b];
+    return v;
   }
 
   bool prove_each_split() {
-    std::vector<std::vector<int>> splits;
+    std::vector<Split> splits;
     if (!enumerate_splits(&splits)) return false;
-    std::vector<char> refuted(splits.size(), 0);
     for (int masters = 0; masters <= kMaxSplitMasters; ++masters) {
-      int weakest = -1;
-      double weakest_value = kInf;
-      for (size_t i = 0; i < splits.size(); ++i) {
-        if (refuted[i]) continue;
-        const double v = split_value(splits[i]);
-        if (v * (1 - 1e-12) > t_hat_) refuted[i] = 1;
-        else if (v < weakest_value) {
-          weakest_value = v;
-          weakest = static_cast<int>(i);
-        }
+      Split* weakest = nullptr;
+      for (Split& s : splits) {
+        if (s.refuted) continue;
+        for (; s.rounds_seen < rounds_.size(); ++s.rounds_seen)  // only the rounds added since
+          s.best = std::max(s.best, round_value(rounds_[s.rounds_seen], s));
+        s.refuted = refutes(s.best);
+        if (!s.refuted && (!weakest || s.best < weakest->best)) weakest = &s;
       }
-      if (weakest < 0) return true;  // every split refuted
-      if (masters == kMaxSplitMasters || !prove_split(splits[weakest])) return false;
+      if (!weakest) return true;  // every split refuted
+      if (masters == kMaxSplitMasters || !prove_split(*weakest)) return false;
     }
     return false;
   }
 
+  bool refutes(double value) const { return value * (1 - 1e-12) > t_hat_; }
+
   /// Column generation for one split (its own lambda); true when a round refutes it.
-  bool prove_split(const std::vector<int>& split) {
+  bool prove_split(const Split& s) {
+    std::vector<int> count(b_max_ + 1, 0);
     std::vector<char> want(b_max_ + 1, 0);
-    for (int b = 1; b <= b_max_; ++b) want[b] = split[b] > 0;
-    Duals d{std::vector<double>(K_, 0.0), 0, 0, std::vector<double>(b_max_ + 1, 0.0)};
-    if (!master(&split, &d)) return false;
+    for (const auto& [b, n] : s.parts) {
+      count[b] = n;
+      want[b] = 1;
+    }
+    Duals d;
+    d.lambda.assign(K_, 0.0);
+    d.size_row.assign(b_max_ + 1, 0.0);
+    if (!master(&count, &d)) return false;
     for (int round = 0; round < req_.max_rounds; ++round) {
       std::vector<Pattern> found;
       const Round& r = price_round(d.lambda, want, [&](const Pattern& x, double lw) {
         return lw - d.size_row[x.b] < -1e-9 * scale_;
       }, found);
-      double value = r.window;
-      for (int b = 1; b <= b_max_; ++b)
-        if (split[b] > 0) value += split[b] * r.a[b];
-      if (value * (1 - 1e-12) > t_hat_) return true;
+      if (refutes(round_value(r, s))) return true;
       if (found.empty()) return false;
       columns_.insert(columns_.end(), found.begin(), found.end());
-      if (!master(&split, &d)) return false;
+      if (!master(&count, &d)) return false;
     }
     return false;
   }
